@@ -1,0 +1,62 @@
+# Every target is listed by `make help`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= dev
+HOST ?= 127.0.0.1:8000
+DEMO_SIZE ?= small
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo run migrate test test-mariadb lint format check mariadb-start mariadb-stop bench bench-smoke clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+setup: $(BIN)/python ## Create the virtual environment and install the project (EXTRAS=dev,mysql for MariaDB)
+	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+
+migrate: ## Apply database migrations (and load the record-type registry)
+	$(BIN)/python manage.py migrate --no-input
+
+demo: setup migrate ## Set up, load demo data, print the credentials and serve on $(HOST) with SQLite
+	$(BIN)/python manage.py demodata --size $(DEMO_SIZE)
+	$(BIN)/python manage.py runserver $(HOST)
+
+run: ## Serve on $(HOST) with gunicorn
+	$(BIN)/gunicorn syncserver.wsgi --bind $(HOST) --workers 2
+
+test: ## Run the test suite (SQLite, or the database in DATABASE_URL)
+	$(BIN)/pytest -q
+
+test-mariadb: ## Start the project's throwaway MariaDB and run the test suite on it
+	scripts/mariadb.sh start
+	DATABASE_URL=$$(scripts/mariadb.sh url) $(BIN)/pytest -q
+
+lint: ## ruff, and a check that no model change lacks its migration
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: ## Format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+mariadb-start: ## Start the throwaway MariaDB (scripts/mariadb.sh)
+	scripts/mariadb.sh start
+
+mariadb-stop: ## Stop it
+	scripts/mariadb.sh stop
+
+bench: ## Benchmarks at scale against MariaDB (docs/performance.md)
+	$(BIN)/python -m bench.run
+
+bench-smoke: ## A few-second run of the benchmark so it cannot rot
+	$(BIN)/python -m bench.run --smoke
+
+clean: ## Remove the virtual environment, the SQLite database and the throwaway MariaDB
+	scripts/mariadb.sh clean || true
+	rm -rf $(VENV) syncserver.sqlite3* staticfiles

@@ -1,0 +1,18 @@
+"""Routes. Every sync path answers with and without its trailing slash (real clients use both)."""
+
+from django.urls import re_path
+
+from . import views
+
+VERSION = r"^sync/(?P<version>v[23])/"
+
+urlpatterns = [
+    re_path(VERSION + r"queued_records/count/?$", views.QueueCountView.as_view()),
+    re_path(VERSION + r"queued_records/?$", views.QueuedRecordsView.as_view()),
+    re_path(VERSION + r"acknowledged_records/?$", views.AcknowledgeView.as_view()),
+    re_path(VERSION + r"initial_dump/?$", views.InitialDumpView.as_view()),
+    re_path(VERSION + r"site/?$", views.SiteInfoView.as_view()),
+    re_path(VERSION + r"user/?$", views.UserView.as_view()),
+    re_path(r"^health/?$", views.HealthView.as_view()),
+    re_path(r"^sync/status/?$", views.StatusView.as_view()),
+]

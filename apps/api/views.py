@@ -1,0 +1,260 @@
+"""The sync endpoints (PROTOCOL.md section 3). Thin: parse, call a service, encode."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from apps.queue import selectors, services
+from apps.sites.authentication import authenticate_user
+from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
+
+from .authentication import SiteBasicAuthentication
+from .codecs import named
+from .codecs.common import parse_push_body
+from .errors import BadRequest, Conflict, Forbidden, error_response
+from .params import check_site_params, pull_limit
+from .renderers import json_response, raw_json_response
+
+API_VERSIONS = ("v2", "v3")
+
+
+class SyncView(APIView):
+    """Authenticates the site, checks from_site/to_site, and logs the call with its duration."""
+
+    authentication_classes = [SiteBasicAuthentication]
+    call = ""
+    checks_site_params = True
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.started = time.perf_counter()
+        self.log_counts: dict[str, int] = {}
+        self.site: Site | None = None
+        super().initial(request, *args, **kwargs)
+        self.site = request.user
+        if self.checks_site_params:
+            check_site_params(request, self.site)
+
+    def finalize_response(
+        self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        site = getattr(self, "site", None)
+        if site is not None and self.call:
+            error = ""
+            if response.status_code >= 400 and isinstance(response.content, bytes):
+                error = response.content[:500].decode("utf-8", "replace")
+            services.log_call(
+                site=site,
+                call=self.call,
+                api_version=kwargs.get("version", ""),
+                duration_ms=int((time.perf_counter() - self.started) * 1000),
+                status_code=response.status_code,
+                error=error,
+                **self.log_counts,
+            )
+        return response
+
+    @property
+    def authenticated_site(self) -> Site:
+        assert self.site is not None
+        return self.site
+
+
+class QueuedRecordsView(SyncView):
+    call = "queued_records"
+
+    def get(self, request: Request, version: str) -> HttpResponse:
+        site = self.authenticated_site
+        sync_id = request.query_params.get("sync_id")
+        if sync_id is not None:
+            rows = (
+                selectors.queued_by_sync_id(site_id=site.pk, sync_id=int(sync_id))
+                if sync_id.isdigit()
+                else []
+            )
+        else:
+            rows = selectors.queue_head(site_id=site.pk, limit=pull_limit(request))
+        self.call = "pull"
+        self.log_counts = {"pulled": len(rows)}
+        return raw_json_response(named.encode_records(rows))
+
+    def post(self, request: Request, version: str) -> HttpResponse:
+        site = self.authenticated_site
+        items = parse_push_body(request.body)
+        changes, refused = named.decode_records(items)
+        result = services.push_records(site=site, changes=changes, refused=refused, api_version=version)
+        self.call = "push"
+        self.log_counts = {
+            "pushed": result.received,
+            "applied": result.applied,
+            "duplicates": result.duplicates,
+            "quarantined": len(result.quarantined),
+        }
+        return json_response(
+            {
+                "error": "",
+                "received": result.received,
+                "applied": result.applied,
+                "duplicates": result.duplicates,
+                "quarantined": len(result.quarantined),
+                "quarantinedRecords": [
+                    {
+                        "SyncID": r.change.sync_id,
+                        "RecordType": r.change.record_type,
+                        "RecordID": r.change.record_id,
+                        "reason": r.reason,
+                    }
+                    for r in result.quarantined
+                ],
+            }
+        )
+
+
+class QueueCountView(SyncView):
+    call = "count"
+
+    def get(self, request: Request, version: str) -> HttpResponse:
+        count = selectors.queue_length(site_id=self.authenticated_site.pk)
+        self.log_counts = {"queued": count}
+        return json_response({"NumRecords": count})
+
+
+class AcknowledgeView(SyncView):
+    call = "acknowledge"
+
+    def post(self, request: Request, version: str) -> HttpResponse:
+        sync_ids = parse_ack_body(request.body)
+        acknowledged = services.acknowledge(site=self.authenticated_site, sync_ids=sync_ids)
+        self.log_counts = {"acknowledged": acknowledged}
+        return json_response({"error": ""})
+
+
+def parse_ack_body(body: bytes) -> list[str]:
+    if not body.strip():
+        return []
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
+    if isinstance(document, dict):
+        for key in ("SyncRecordIDs", "syncIDs", "SyncIDs"):
+            if key in document:
+                document = document[key]
+                break
+        else:
+            raise BadRequest('Send the SyncIDs as an array, or as {"SyncRecordIDs": [...]}.')
+    if not isinstance(document, list) or not all(isinstance(i, str | int) for i in document):
+        raise BadRequest("The SyncIDs must be an array of strings.")
+    return [str(i) for i in document]
+
+
+class InitialDumpView(SyncView):
+    call = "initial_dump"
+
+    def get(self, request: Request, version: str) -> HttpResponse:
+        dump_type = request.query_params.get("type", "")
+        if dump_type not in ("", "full"):
+            raise BadRequest(
+                f"Unknown dump type '{dump_type}': leave it out for a mobile store, or use 'full'."
+            )
+        count = services.initial_dump(site=self.authenticated_site, full=dump_type == "full")
+        self.log_counts = {"queued": count}
+        return json_response({"error": "", "NumRecords": count})
+
+    post = get
+
+
+class SiteInfoView(SyncView):
+    call = "site"
+    checks_site_params = False
+
+    def get(self, request: Request, version: str) -> HttpResponse:
+        site = self.authenticated_site
+        site_name = request.query_params.get("site_name")
+        if site_name and site_name != site.name:
+            raise Forbidden(f"site_name '{site_name}' does not match the credentials (site '{site.name}').")
+        store = site.stores.select_related("supplying_store").order_by("pk").first()
+        if store is None:
+            raise Conflict(f"Site {site.pk} has no active store yet: an operator must assign one.")
+        supplying = store.supplying_store
+        return json_response(
+            {
+                "ServerID": PRIMARY_SITE_ID,
+                "ServerVersion": settings.SYNC_SERVER_VERSION,
+                "SiteID": site.pk,
+                "StoreID": store.pk,
+                "NameID": store.name_id,
+                "SupplyingStoreID": supplying.pk if supplying else "",
+                "SupplyingStoreNameID": supplying.name_id if supplying else "",
+            }
+        )
+
+
+class UserView(APIView):
+    """The mobile login: the user's own credentials, or the site's with `?username=`."""
+
+    authentication_classes: list[type] = []
+
+    def get(self, request: Request, version: str) -> HttpResponse:
+        authorization = request.META.get("HTTP_AUTHORIZATION")
+        store_id = request.query_params.get("store", "")
+        username = request.query_params.get("username")
+        if username:
+            site = SiteBasicAuthentication().authenticate(request)[0]
+            user = SyncUser.objects.filter(username=username, is_active=True).first()
+            if user is None:
+                raise BadRequest(f"There is no active user '{username}'.")
+            if store_id and not site.stores.filter(pk=store_id).exists():
+                raise Forbidden(f"Store {store_id} is not active on this site.")
+        else:
+            user = authenticate_user(authorization=authorization)
+        if store_id and not user.stores.filter(pk=store_id).exists():
+            raise Forbidden(f"User '{user.username}' may not log in to store {store_id}.")
+        return json_response({"UserID": user.pk, "isAdmin": user.is_admin, "error": ""})
+
+
+class HealthView(APIView):
+    authentication_classes: list[type] = []
+
+    def get(self, request: Request) -> HttpResponse:
+        return json_response({"status": "ok"})
+
+
+class StatusView(APIView):
+    authentication_classes: list[type] = []
+
+    def get(self, request: Request) -> HttpResponse:
+        from django import get_version
+
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            database = "ok"
+        except Exception as exc:
+            return json_response({"status": "error", "database": f"unreachable: {type(exc).__name__}"}, 503)
+        return json_response(
+            {
+                "status": "ok",
+                "database": database,
+                "database_vendor": connection.vendor,
+                "server_version": settings.SYNC_SERVER_VERSION,
+                "api_versions": list(API_VERSIONS),
+                "django": get_version(),
+            }
+        )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(404, f"No such endpoint: {request.method} {request.path}.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_response(500, "Internal server error; the operators have the details in the server log.")

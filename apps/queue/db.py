@@ -1,0 +1,85 @@
+"""The little SQL that differs between SQLite and MySQL/MariaDB, and retrying lock conflicts."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# MySQL/MariaDB: 1213 deadlock, 1205 lock wait timeout. SQLite: "database is locked".
+RETRYABLE_MYSQL_CODES = {1213, 1205}
+
+
+class Busy(Exception):
+    """Still conflicting after every retry: the client should try again shortly (503)."""
+
+
+def is_mysql() -> bool:
+    return connection.vendor == "mysql"
+
+
+def replace_into() -> str:
+    """INSERT that first deletes a row with the same unique key (a new auto-increment id)."""
+    return "REPLACE INTO" if is_mysql() else "INSERT OR REPLACE INTO"
+
+
+def insert_ignore() -> str:
+    """INSERT that skips rows whose unique key exists already."""
+    return "INSERT IGNORE INTO" if is_mysql() else "INSERT OR IGNORE INTO"
+
+
+def _is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        # Two writers inserting the same new record: the loser retries and then sees it as existing.
+        return True
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in RETRYABLE_MYSQL_CODES
+    return "database is locked" in str(exc)
+
+
+def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` in its own transaction; retry on deadlock, lock timeout or a lost insert race.
+
+    The whole transaction is replayed, which is safe because it rolled back. Must be the outermost
+    transaction: a retry inside an enclosing atomic block would replay only half of the work.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        attempts = max(1, settings.SYNC_DEADLOCK_RETRIES)
+        for attempt in range(1, attempts + 1):
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except (OperationalError, IntegrityError) as exc:
+                if not _is_retryable(exc) or connection.in_atomic_block:
+                    raise
+                if attempt == attempts:
+                    raise Busy(
+                        "The database is busy with conflicting changes; try again in a few seconds."
+                    ) from exc
+                logger.info("retrying %s after %s (attempt %d)", func.__name__, exc, attempt)
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def chunks(items: list[R], size: int) -> list[list[R]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)

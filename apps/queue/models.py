@@ -1,0 +1,96 @@
+"""Per-site outgoing queues, pushed SyncIDs, quarantine and the sync log."""
+
+from django.db import models
+
+from apps.records.models import Record
+from apps.sites.models import Site
+
+
+class QueueEntry(models.Model):
+    """One record waiting for one site. Its id is the SyncID the site acknowledges.
+
+    There is at most one entry per (site, record): a newer change replaces it with a new row, so the
+    record moves to the tail under a new SyncID and acknowledging the old one discards nothing. The entry
+    points at the record, so a pull always sends the record's newest state.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, db_index=False)
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "queue entries"
+        constraints = [models.UniqueConstraint(fields=["site", "record"], name="queue_site_record_unique")]
+        # Reads the head of a queue by keyset on (site, id): the cost does not grow with the table.
+        indexes = [models.Index(fields=["site", "id"], name="queue_site_head_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} → site {self.site_id}"
+
+
+class PushedSyncId(models.Model):
+    """A SyncID a site has pushed, kept for a retention period so a replayed push applies nothing."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, db_index=False)
+    sync_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "sync_id"], name="pushed_site_sync_id_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sync_id} from site {self.site_id}"
+
+
+class QuarantinedRecord(models.Model):
+    """A pushed record that could not be applied, kept with its raw text until an operator fixes it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        REPLAYED = "replayed", "replayed"
+        DISCARDED = "discarded", "discarded"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="quarantined_records")
+    sync_id = models.CharField(max_length=100, blank=True)
+    record_type = models.CharField(max_length=100, blank=True)
+    record_id = models.CharField(max_length=100, blank=True)
+    store_id = models.CharField(max_length=100, blank=True)
+    api_version = models.CharField(max_length=4)
+    raw = models.TextField(help_text="The record exactly as received; edit it here, then replay.")
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    received_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="quarantine_status_idx"),
+            models.Index(fields=["site", "status"], name="quarantine_site_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id} from site {self.site_id}"
+
+
+class SyncLog(models.Model):
+    """One sync call of one site: what moved, how long it took, what went wrong."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sync_logs", db_index=False)
+    call = models.CharField(max_length=32)
+    api_version = models.CharField(max_length=4)
+    status_code = models.PositiveSmallIntegerField(default=200)
+    pushed = models.PositiveIntegerField(default=0)
+    applied = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    quarantined = models.PositiveIntegerField(default=0)
+    pulled = models.PositiveIntegerField(default=0)
+    acknowledged = models.PositiveIntegerField(default=0)
+    queued = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "created_at"], name="synclog_site_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.call} site {self.site_id} at {self.created_at:%Y-%m-%d %H:%M:%S}"

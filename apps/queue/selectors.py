@@ -1,0 +1,54 @@
+"""Reading queues: the head of a site's queue, one entry by SyncID, and its exact length."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from django.db import connection
+
+from apps.records.models import Record
+
+from .models import QueueEntry
+
+Q = QueueEntry._meta.db_table
+R = Record._meta.db_table
+
+_COLUMNS = "q.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
+
+
+class QueuedRecord(NamedTuple):
+    """A queue entry joined with the record's current state: what a pull sends."""
+
+    sync_id: int
+    record_type: str
+    record_id: str
+    change_type: str
+    store_id: str
+    wire: str
+    merged_into: str
+
+
+def queue_head(*, site_id: int, limit: int) -> list[QueuedRecord]:
+    """The oldest `limit` entries of the site's queue: one index range read, whatever the table size."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            "WHERE q.site_id = %s ORDER BY q.id LIMIT %s",
+            [site_id, limit],
+        )
+        return [QueuedRecord(*row) for row in cursor.fetchall()]
+
+
+def queued_by_sync_id(*, site_id: int, sync_id: int) -> list[QueuedRecord]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            "WHERE q.site_id = %s AND q.id = %s",
+            [site_id, sync_id],
+        )
+        return [QueuedRecord(*row) for row in cursor.fetchall()]
+
+
+def queue_length(*, site_id: int) -> int:
+    """Exactly how many entries wait for the site (counts only that site's index range)."""
+    return QueueEntry.objects.filter(site_id=site_id).count()

@@ -1,0 +1,194 @@
+"""The queue's services: pushes, changes made on the primary, acknowledgements and initial dumps.
+
+Each top-level service owns its transaction (atomic_with_retry) so its effects, its idempotency
+records and its log commit together or not at all. Locks are taken in one order: records (by type and
+id), then queue rows, then pushed SyncIDs (docs/development/concurrency.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from apps.records.changes import Change, Refusal
+from apps.records.models import Record, RecordType
+from apps.records.services import WriteResult, store_ids_of_site, write_records
+from apps.sites.models import PRIMARY_SITE_ID, Site, Store
+
+from .db import atomic_with_retry, chunks, insert_ignore, placeholders
+from .fanout import fan_out
+from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
+
+Q = QueueEntry._meta.db_table
+R = Record._meta.db_table
+T = RecordType._meta.db_table
+ST = Store._meta.db_table
+
+
+@dataclass
+class PushResult:
+    received: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    quarantined: list[Refusal] = field(default_factory=list)
+
+
+@atomic_with_retry
+def push_records(
+    *, site: Site, changes: list[Change], refused: list[Refusal], api_version: str
+) -> PushResult:
+    """Apply a satellite's pushed batch once: skip SyncIDs seen before, quarantine what cannot apply.
+
+    `refused` are records the codec could not even read; they are quarantined with the rest.
+    """
+    now = timezone.now()
+    result = PushResult(received=len(changes) + len(refused))
+    seen = _already_pushed(site_id=site.pk, sync_ids=[c.sync_id for c in changes if c.sync_id])
+    fresh: list[Change] = []
+    in_batch: set[str] = set()
+    for change in changes:
+        if not change.sync_id:
+            refused.append(Refusal(change, "the record has no SyncID"))
+        elif change.sync_id in seen or change.sync_id in in_batch:
+            result.duplicates += 1
+        else:
+            in_batch.add(change.sync_id)
+            fresh.append(change)
+    written = write_records(
+        changes=fresh, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk), now=now
+    )
+    fan_out(record_pks=written.written_pks, source_site_id=site.pk)
+    result.quarantined = refused + written.refused
+    result.applied = len(fresh) - len(written.refused)
+    quarantine(site=site, refusals=result.quarantined, api_version=api_version, now=now)
+    remember_pushed(
+        site_id=site.pk,
+        sync_ids=list(in_batch) + [r.change.sync_id for r in refused if r.change.sync_id],
+        now=now,
+    )
+    return result
+
+
+def _already_pushed(*, site_id: int, sync_ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    for batch in chunks(sorted(set(sync_ids)), 1000):
+        seen.update(
+            PushedSyncId.objects.filter(site_id=site_id, sync_id__in=batch).values_list("sync_id", flat=True)
+        )
+    return seen
+
+
+def remember_pushed(*, site_id: int, sync_ids: list[str], now) -> None:
+    rows = [PushedSyncId(site_id=site_id, sync_id=s[:100], received_at=now) for s in set(sync_ids)]
+    PushedSyncId.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) -> None:
+    QuarantinedRecord.objects.bulk_create(
+        [
+            QuarantinedRecord(
+                site=site,
+                sync_id=str(r.change.sync_id)[:100],
+                record_type=str(r.change.record_type)[:100],
+                record_id=str(r.change.record_id)[:100],
+                store_id=str(r.change.store_id)[:100],
+                api_version=api_version,
+                raw=r.change.raw,
+                reason=r.reason,
+                received_at=now,
+            )
+            for r in refusals
+        ],
+        batch_size=500,
+    )
+
+
+@atomic_with_retry
+def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
+    """Changes made on the primary itself (admin, loadrecords): applied and fanned out to every site."""
+    written = write_records(changes=changes, source_site_id=PRIMARY_SITE_ID)
+    fan_out(record_pks=written.written_pks, source_site_id=PRIMARY_SITE_ID)
+    return written
+
+
+@atomic_with_retry
+def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
+    """Remove acknowledged entries of the site's own queue; unknown or foreign ids change nothing."""
+    ids = sorted({int(s) for s in sync_ids if isinstance(s, str | int) and str(s).isdigit()})
+    deleted = 0
+    with connection.cursor() as cursor:
+        for batch in chunks(ids, 1000):
+            cursor.execute(
+                f"DELETE FROM {Q} WHERE site_id = %s AND id IN ({placeholders(len(batch))})",
+                [site.pk, *batch],
+            )
+            deleted += cursor.rowcount
+    return deleted
+
+
+@atomic_with_retry
+def initial_dump(*, site: Site, full: bool) -> int:
+    """Rebuild the site's queue from scratch in SQL; returns its new length.
+
+    `full`: everything routed to the site (a re-install). Otherwise the mobile-store subset: the site's
+    stores' own data, and the central records those stores can see (items through item_store_join,
+    names through name_store_join, the small global tables whole). Referenced tables come first.
+    """
+    QueueEntry.objects.filter(site_id=site.pk)._raw_delete(QueueEntry.objects.db)
+    own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
+    own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s"
+    visible = (
+        f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
+        f"AND j.store_id IN ({own_stores})"
+    )
+    central = "t.scope = 'central'"
+    params: list[object] = [site.pk, False]
+    if not full:
+        central = (
+            f"t.scope = 'central' AND (t.mobile_via = '' "
+            f"OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
+            f"OR (t.mobile_match = 'ref' AND r.ref_id IN ({visible})))"
+        )
+        params += [False, site.pk, False, site.pk]
+    params += [site.pk, site.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{insert_ignore()} {Q} (site_id, record_id)
+            SELECT %s, r.id FROM {R} r JOIN {T} t ON t.name = r.record_type
+            WHERE r.is_deleted = %s AND (
+                ({central})
+                OR (t.scope <> 'central' AND r.store_id IN ({own_stores}))
+                OR (t.scope <> 'central' AND r.transfer_name_id IN ({own_names}))
+            )
+            ORDER BY t.dump_order, r.id""",
+            params,
+        )
+    return QueueEntry.objects.filter(site_id=site.pk).count()
+
+
+def log_call(
+    *, site: Site, call: str, api_version: str, duration_ms: int, status_code: int = 200, **counts: int | str
+) -> None:
+    SyncLog.objects.create(
+        site=site,
+        call=call,
+        api_version=api_version,
+        duration_ms=duration_ms,
+        status_code=status_code,
+        created_at=timezone.now(),
+        **counts,
+    )
+
+
+def purge_old(*, now=None) -> dict[str, int]:
+    """Forget pushed SyncIDs and log rows older than their retention periods."""
+    now = now or timezone.now()
+    pushed_cutoff = now - timedelta(days=settings.SYNC_PUSHED_ID_RETENTION_DAYS)
+    log_cutoff = now - timedelta(days=settings.SYNC_LOG_RETENTION_DAYS)
+    pushed, _ = PushedSyncId.objects.filter(received_at__lt=pushed_cutoff).delete()
+    logs, _ = SyncLog.objects.filter(created_at__lt=log_cutoff).delete()
+    return {"pushed_sync_ids": pushed, "sync_logs": logs}

@@ -1,0 +1,167 @@
+"""HTTP Basic authentication of sites and users by the SHA-256 hex of their password.
+
+The slow salted hash is checked once; a success is then remembered in the cache for a short time, keyed
+by an HMAC of the credential and the stored hash, so most sync requests cost one indexed read. Changing
+the password changes the stored hash and so invalidates the cached success at once. Repeated failures
+for one name are counted in the cache and refused with 429 for a while.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from .models import Site, SyncUser
+
+
+class AuthenticationFailed(Exception):
+    """Credentials missing, malformed or wrong: 401."""
+
+
+class TooManyFailures(Exception):
+    """Too many failed logins for one name: 429 with Retry-After."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class HardwareMismatch(Exception):
+    """The request comes from another device than the one the site is bound to."""
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    username: str
+    secret: str
+
+
+def parse_basic_header(header: str | None) -> BasicCredentials:
+    if not header:
+        raise AuthenticationFailed("Authentication required: send HTTP Basic credentials.")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise AuthenticationFailed("Malformed Authorization header: expected 'Basic <base64>'.")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise AuthenticationFailed("Malformed Authorization header: the credentials are not base64.") from exc
+    username, sep, secret = decoded.partition(":")
+    if not sep or not username:
+        raise AuthenticationFailed("Malformed Authorization header: expected 'name:sha256-of-password'.")
+    return BasicCredentials(username=username, secret=secret)
+
+
+def _failure_key(username: str) -> str:
+    return "auth-failures:" + hashlib.sha256(username.encode()).hexdigest()
+
+
+def _success_key(kind: str, username: str, secret: str, password_hash: str) -> str:
+    message = "\0".join((kind, username, secret, password_hash)).encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return f"auth-ok:{digest}"
+
+
+def check_not_throttled(username: str) -> None:
+    failures = cache.get(_failure_key(username), 0)
+    if failures >= settings.SYNC_AUTH_MAX_FAILURES:
+        window = settings.SYNC_AUTH_FAILURE_WINDOW_SECONDS
+        raise TooManyFailures(
+            f"Too many failed logins for '{username}'. Wait {window} seconds, then try again.",
+            retry_after=window,
+        )
+
+
+def record_failure(username: str) -> None:
+    key = _failure_key(username)
+    if not cache.add(key, 1, timeout=settings.SYNC_AUTH_FAILURE_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=settings.SYNC_AUTH_FAILURE_WINDOW_SECONDS)
+
+
+def verify_secret(*, account: Site | SyncUser, kind: str, username: str, secret: str) -> bool:
+    """True when `secret` matches the account's stored hash; cached after the first slow check."""
+    if not account.password_hash:
+        return False
+    key = _success_key(kind, username, secret, account.password_hash)
+    if cache.get(key):
+        return True
+    if account.check_password_sha256(secret):
+        cache.set(key, True, timeout=settings.SYNC_AUTH_CACHE_SECONDS)
+        return True
+    return False
+
+
+def authenticate_site(*, authorization: str | None, hardware_id: str | None) -> Site:
+    """The site named by the Basic credentials, after the password and the hardware binding are checked."""
+    credentials = parse_basic_header(authorization)
+    check_not_throttled(credentials.username)
+    site = Site.objects.filter(name=credentials.username).first()
+    if site is None or not site.is_active or site.is_primary:
+        record_failure(credentials.username)
+        raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
+    if not verify_secret(account=site, kind="site", username=site.name, secret=credentials.secret):
+        record_failure(credentials.username)
+        raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
+    bind_hardware(site=site, hardware_id=hardware_id)
+    touch_last_seen(site)
+    return site
+
+
+def authenticate_user(*, authorization: str | None) -> SyncUser:
+    """A mobile user logging in with `username:sha256(password)`."""
+    credentials = parse_basic_header(authorization)
+    check_not_throttled(credentials.username)
+    user = SyncUser.objects.filter(username=credentials.username, is_active=True).first()
+    if user is None or not verify_secret(
+        account=user, kind="user", username=user.username, secret=credentials.secret
+    ):
+        record_failure(credentials.username)
+        raise AuthenticationFailed("Unknown user or wrong password.")
+    return user
+
+
+def bind_hardware(*, site: Site, hardware_id: str | None) -> None:
+    """Record the device on first use; refuse any other device until an operator resets the binding.
+
+    A request without the header is let through only while the site is not yet bound, so curl sessions
+    against a fresh demo work, while a bound site cannot be used by leaving the header out.
+    """
+    hardware_id = (hardware_id or "").strip()
+    if site.hardware_id:
+        if hardware_id != site.hardware_id:
+            raise HardwareMismatch(
+                "Site registration doesn't match. This site is registered to another device; "
+                "ask the server administrator to reset its hardware binding."
+            )
+        return
+    if not hardware_id:
+        return
+    # Conditional update: if two devices race for a fresh site, exactly one wins.
+    claimed = Site.objects.filter(pk=site.pk, hardware_id="").update(hardware_id=hardware_id)
+    if not claimed:
+        site.refresh_from_db(fields=["hardware_id"])
+        if site.hardware_id != hardware_id:
+            raise HardwareMismatch(
+                "Site registration doesn't match. This site is registered to another device; "
+                "ask the server administrator to reset its hardware binding."
+            )
+    site.hardware_id = hardware_id
+
+
+def touch_last_seen(site: Site) -> None:
+    """Write last-seen at most once a minute: a write on every request would serialise busy sites."""
+    now = timezone.now()
+    interval = settings.SYNC_LAST_SEEN_INTERVAL_SECONDS
+    if site.last_seen_at is None or (now - site.last_seen_at).total_seconds() >= interval:
+        Site.objects.filter(pk=site.pk).update(last_seen_at=now)
+        site.last_seen_at = now

@@ -1,0 +1,104 @@
+"""Sites (installations that sync), the stores active on them, and the users of the mobile login."""
+
+import uuid
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+
+PRIMARY_SITE_ID = 1
+
+
+def new_record_id() -> str:
+    """A new id in the shape mSupply uses: 32 uppercase hex digits."""
+    return uuid.uuid4().hex.upper()
+
+
+def sha256_hex_is_valid(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+class PasswordMixin(models.Model):
+    """A password stored as Django's slow salted hash of the SHA-256 hex that clients send.
+
+    Clients never send the password itself, only `sha256(password)` in lowercase hex, so that hex is the
+    secret we hash; a stolen database still does not give out what the client sends.
+    """
+
+    password_hash = models.CharField(max_length=256, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def set_password_sha256(self, sha256_hex: str) -> None:
+        self.password_hash = make_password(sha256_hex.lower())
+
+    def check_password_sha256(self, sha256_hex: str) -> bool:
+        if not self.password_hash:
+            return False
+        return check_password(sha256_hex.lower(), self.password_hash)
+
+
+class Site(PasswordMixin):
+    id = models.PositiveIntegerField(primary_key=True, help_text="The site's number; the primary is 1.")
+    name = models.CharField(max_length=100, unique=True, help_text="The user name the site logs in with.")
+    is_active = models.BooleanField(default=True)
+    hardware_id = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The msupply-site-uuid of the device bound to this site; empty until its first sync.",
+    )
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.name}"
+
+    @property
+    def is_primary(self) -> bool:
+        return self.id == PRIMARY_SITE_ID
+
+
+class Store(models.Model):
+    id = models.CharField(max_length=100, primary_key=True)
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=50, blank=True)
+    name_id = models.CharField(
+        max_length=100, db_index=True, help_text="The store's entry in the `name` table (name_ID)."
+    )
+    site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stores",
+        help_text="The site where the store is active; a store is active on at most one site.",
+    )
+    supplying_store = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supplied_stores"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class SyncUser(PasswordMixin):
+    """A person who logs in to the mobile app (GET /sync/v3/user)."""
+
+    id = models.CharField(max_length=100, primary_key=True, default=new_record_id)
+    username = models.CharField(max_length=150, unique=True)
+    stores = models.ManyToManyField(Store, blank=True, related_name="users")
+    is_admin = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = "sync user"
+
+    def __str__(self) -> str:
+        return self.username

@@ -1,0 +1,148 @@
+"""Settings for syncserver, read from the environment (and `.env` if present).
+
+Every variable is documented in docs/configuration.md and .env.example.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+# An unset SECRET_KEY is fine for the demo and tests on loopback, never for production:
+# docs/operations.md says to set it.
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-set-SECRET_KEY-in-production")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "apps.sites",
+    "apps.records",
+    "apps.queue",
+    "apps.api",
+]
+
+MIDDLEWARE = [
+    "apps.api.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "syncserver.urls"
+WSGI_APPLICATION = "syncserver.wsgi.application"
+# Real clients use both `queued_records` and `queued_records/`; the routes accept both, and a redirect
+# would break POSTs.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'syncserver.sqlite3'}")}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.mysql":
+    _db.setdefault("OPTIONS", {})
+    _db["OPTIONS"].setdefault("charset", "utf8mb4")
+    # READ COMMITTED: no gap locks, so concurrent pushes and acks of different sites do not block
+    # each other on the queue index (docs/development/concurrency.md).
+    _db["OPTIONS"].setdefault("isolation_level", "read committed")
+    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+    _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db.setdefault("OPTIONS", {})
+    # WAL lets readers go on while one writer commits; IMMEDIATE takes the write lock at BEGIN so two
+    # writers queue up instead of failing halfway with "database is locked".
+    _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    _db["OPTIONS"].setdefault("timeout", 20)
+    _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://syncserver")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["apps.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- Sync behaviour -------------------------------------------------------------------------------
+# Largest request body accepted (bytes). Real clients send 1 to 3 MB pushes.
+SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=32 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SYNC_MAX_BODY_BYTES
+# Most records one pull returns, whatever `limit` asks for.
+SYNC_PULL_CAP = env.int("SYNC_PULL_CAP", default=1000)
+# The version number GET site reports to clients.
+SYNC_SERVER_VERSION = env.int("SYNC_SERVER_VERSION", default=500)
+# How long pushed SyncIDs are remembered so a replayed push is applied once (days).
+SYNC_PUSHED_ID_RETENTION_DAYS = env.int("SYNC_PUSHED_ID_RETENTION_DAYS", default=90)
+# How long sync log rows are kept (days).
+SYNC_LOG_RETENTION_DAYS = env.int("SYNC_LOG_RETENTION_DAYS", default=30)
+# Authentication: a verified credential is trusted for this long without re-running the slow hash.
+SYNC_AUTH_CACHE_SECONDS = env.int("SYNC_AUTH_CACHE_SECONDS", default=300)
+# Failed logins per site name within the window before 429 Too Many Requests.
+SYNC_AUTH_MAX_FAILURES = env.int("SYNC_AUTH_MAX_FAILURES", default=10)
+SYNC_AUTH_FAILURE_WINDOW_SECONDS = env.int("SYNC_AUTH_FAILURE_WINDOW_SECONDS", default=300)
+# How often a site's last-seen time is written (seconds): not on every request.
+SYNC_LAST_SEEN_INTERVAL_SECONDS = env.int("SYNC_LAST_SEEN_INTERVAL_SECONDS", default=60)
+# Attempts for a transaction that hits a deadlock or lock wait timeout before giving up with 503.
+SYNC_DEADLOCK_RETRIES = env.int("SYNC_DEADLOCK_RETRIES", default=5)
+# v1 legacy authentication, off by default (docs/configuration.md).
+SYNC_V1_ALLOW_PLAIN_PASSWORD = env.bool("SYNC_V1_ALLOW_PLAIN_PASSWORD", default=False)
+SYNC_V1_SHARED_USER = env.str("SYNC_V1_SHARED_USER", default="")
+SYNC_V1_SHARED_PASSWORD_SHA256 = env.str("SYNC_V1_SHARED_PASSWORD_SHA256", default="")
+
+PASSWORD_HASHERS = env.list(
+    "PASSWORD_HASHERS",
+    default=[
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+        "django.contrib.auth.hashers.ScryptPasswordHasher",
+    ],
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}
