@@ -108,6 +108,16 @@ def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) ->
 
 
 @atomic_with_retry
+def apply_site_changes(*, site: Site, changes: list[Change]) -> WriteResult:
+    """A satellite's changes applied without the SyncID check: used to replay fixed quarantine."""
+    written = write_records(
+        changes=changes, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk)
+    )
+    fan_out(record_pks=written.written_pks, source_site_id=site.pk)
+    return written
+
+
+@atomic_with_retry
 def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
     """Changes made on the primary itself (admin, loadrecords): applied and fanned out to every site."""
     written = write_records(changes=changes, source_site_id=PRIMARY_SITE_ID)
