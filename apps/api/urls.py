@@ -4,7 +4,7 @@ from django.urls import re_path
 
 from . import views
 
-VERSION = r"^sync/(?P<version>v[23])/"
+VERSION = r"^sync/(?P<version>v[123])/"
 
 urlpatterns = [
     re_path(VERSION + r"queued_records/count/?$", views.QueueCountView.as_view()),

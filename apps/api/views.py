@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import ModuleType
 from typing import Any
 
 import orjson
@@ -19,11 +20,17 @@ from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
 from .authentication import SiteBasicAuthentication
 from .codecs import named
 from .codecs.common import parse_push_body
-from .errors import BadRequest, Conflict, Forbidden, error_response
+from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
 
-API_VERSIONS = ("v2", "v3")
+# One codec per wire format; each turns wire records into Changes and queued records into bytes.
+CODECS: dict[str, ModuleType] = {"v2": named, "v3": named}
+API_VERSIONS = tuple(sorted(CODECS))
+
+
+def codec_for(version: str) -> ModuleType:
+    return CODECS[version]
 
 
 class SyncView(APIView):
@@ -37,6 +44,8 @@ class SyncView(APIView):
         self.started = time.perf_counter()
         self.log_counts: dict[str, int] = {}
         self.site: Site | None = None
+        if kwargs.get("version") not in CODECS:
+            raise NotFound(f"API version {kwargs.get('version')} is not served here.")
         super().initial(request, *args, **kwargs)
         self.site = request.user
         if self.checks_site_params:
@@ -84,12 +93,12 @@ class QueuedRecordsView(SyncView):
             rows = selectors.queue_head(site_id=site.pk, limit=pull_limit(request))
         self.call = "pull"
         self.log_counts = {"pulled": len(rows)}
-        return raw_json_response(named.encode_records(rows))
+        return raw_json_response(codec_for(version).encode_records(rows))
 
     def post(self, request: Request, version: str) -> HttpResponse:
         site = self.authenticated_site
         items = parse_push_body(request.body)
-        changes, refused = named.decode_records(items)
+        changes, refused = codec_for(version).decode_records(items)
         result = services.push_records(site=site, changes=changes, refused=refused, api_version=version)
         self.call = "push"
         self.log_counts = {
