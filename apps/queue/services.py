@@ -47,7 +47,13 @@ def push_records(
     """
     now = timezone.now()
     result = PushResult(received=len(changes) + len(refused))
-    seen = _already_pushed(site_id=site.pk, sync_ids=[c.sync_id for c in changes if c.sync_id])
+    seen = _already_pushed(
+        site_id=site.pk, sync_ids=[c.sync_id for c in changes + [r.change for r in refused] if c.sync_id]
+    )
+    # A replayed push of a record that was quarantined the first time is not quarantined twice.
+    unreadable = [r for r in refused if r.change.sync_id not in seen]
+    result.duplicates = len(refused) - len(unreadable)
+    refused = unreadable
     fresh: list[Change] = []
     in_batch: set[str] = set()
     for change in changes:
