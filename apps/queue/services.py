@@ -154,7 +154,6 @@ def initial_dump(*, site: Site, full: bool) -> int:
     stores' own data, and the central records those stores can see (items through item_store_join,
     names through name_store_join, the small global tables whole). Referenced tables come first.
     """
-    QueueEntry.objects.filter(site_id=site.pk)._raw_delete(QueueEntry.objects.db)
     own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
     own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s"
     visible = (
@@ -172,6 +171,7 @@ def initial_dump(*, site: Site, full: bool) -> int:
         params += [False, site.pk, False, site.pk]
     params += [site.pk, site.pk]
     with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s", [site.pk])
         cursor.execute(
             f"""{insert_ignore()} {Q} (site_id, record_id)
             SELECT %s, r.id FROM {R} r JOIN {T} t ON t.name = r.record_type
