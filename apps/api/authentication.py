@@ -11,9 +11,12 @@ from apps.sites.models import Site
 
 class SiteBasicAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Site, None]:
+        kwargs = (getattr(request, "parser_context", None) or {}).get("kwargs") or {}
         site = authenticate_site(
             authorization=request.META.get("HTTP_AUTHORIZATION"),
             hardware_id=request.META.get("HTTP_MSUPPLY_SITE_UUID"),
+            version=str(kwargs.get("version", "")),
+            from_site=request.query_params.get("from_site"),
         )
         return site, None
 

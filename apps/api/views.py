@@ -18,14 +18,15 @@ from apps.sites.authentication import authenticate_user
 from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
 
 from .authentication import SiteBasicAuthentication
-from .codecs import named
+from .codecs import fields, named
 from .codecs.common import parse_push_body
 from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
+from .schema import schema_bytes
 
 # One codec per wire format; each turns wire records into Changes and queued records into bytes.
-CODECS: dict[str, ModuleType] = {"v2": named, "v3": named}
+CODECS: dict[str, ModuleType] = {"v1": fields, "v2": named, "v3": named}
 API_VERSIONS = tuple(sorted(CODECS))
 
 
@@ -228,6 +229,15 @@ class UserView(APIView):
         if store_id and not user.stores.filter(pk=store_id).exists():
             raise Forbidden(f"User '{user.username}' may not log in to store {store_id}.")
         return json_response({"UserID": user.pk, "isAdmin": user.is_admin, "error": ""})
+
+
+class SchemaView(APIView):
+    """The v1 registry: public, like the numbers themselves, so an integrator can map before signing up."""
+
+    authentication_classes: list[type] = []
+
+    def get(self, request: Request) -> HttpResponse:
+        return raw_json_response(schema_bytes())
 
 
 class HealthView(APIView):

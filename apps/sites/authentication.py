@@ -101,19 +101,60 @@ def verify_secret(*, account: Site | SyncUser, kind: str, username: str, secret:
     return False
 
 
-def authenticate_site(*, authorization: str | None, hardware_id: str | None) -> Site:
-    """The site named by the Basic credentials, after the password and the hardware binding are checked."""
+def authenticate_site(
+    *, authorization: str | None, hardware_id: str | None, version: str = "", from_site: str | None = None
+) -> Site:
+    """The site named by the Basic credentials, after the password and the hardware binding are checked.
+
+    For v1 only, and only when the operator enables them (docs/protocol-v1.md): the plain password, and
+    one shared legacy credential for which the site is the one named by `from_site`.
+    """
     credentials = parse_basic_header(authorization)
     check_not_throttled(credentials.username)
+    legacy = version == "v1"
+    if legacy and settings.SYNC_V1_SHARED_USER and credentials.username == settings.SYNC_V1_SHARED_USER:
+        site = _v1_shared_site(credentials, from_site)
+        bind_hardware(site=site, hardware_id=hardware_id)
+        touch_last_seen(site)
+        return site
     site = Site.objects.filter(name=credentials.username).first()
     if site is None or not site.is_active or site.is_primary:
         record_failure(credentials.username)
         raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
-    if not verify_secret(account=site, kind="site", username=site.name, secret=credentials.secret):
+    if not verify_secret(account=site, kind="site", username=site.name, secret=credentials.secret) and not (
+        legacy
+        and settings.SYNC_V1_ALLOW_PLAIN_PASSWORD
+        and verify_secret(account=site, kind="site", username=site.name, secret=_sha256(credentials.secret))
+    ):
         record_failure(credentials.username)
         raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
     bind_hardware(site=site, hardware_id=hardware_id)
     touch_last_seen(site)
+    return site
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _v1_shared_site(credentials: BasicCredentials, from_site: str | None) -> Site:
+    """The shared legacy credential: checked against its configured hash; the site is `from_site`."""
+    expected = settings.SYNC_V1_SHARED_PASSWORD_SHA256.strip().lower()
+    offered = [credentials.secret.strip().lower()]
+    if settings.SYNC_V1_ALLOW_PLAIN_PASSWORD:
+        offered.append(_sha256(credentials.secret))
+    # Both settings must be set: an empty hash would otherwise accept an empty password.
+    if not expected or not any(hmac.compare_digest(expected.encode(), s.encode()) for s in offered):
+        record_failure(credentials.username)
+        raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
+    site_id = (from_site or "").strip()
+    readable = site_id.isascii() and site_id.isdigit() and len(site_id) <= 9
+    site = Site.objects.filter(pk=int(site_id)).first() if readable else None
+    if site is None or not site.is_active or site.is_primary:
+        raise AuthenticationFailed(
+            f"The shared v1 sync credential needs from_site to name an active satellite; "
+            f"from_site={site_id or '(missing)'} does not."
+        )
     return site
 
 

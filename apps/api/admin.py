@@ -1,0 +1,158 @@
+"""Admin for quarantined records: read why a pushed record was refused, fix its raw text, replay it.
+
+It lives in the api app because replaying decodes the record's wire format (v1 field numbers or v2/v3
+names), and wire formats live only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.queue.admin_helpers import BigTableAdmin, json_block, shorten
+from apps.queue.models import QuarantinedRecord
+
+Status = QuarantinedRecord.Status
+ALL = "all"
+
+
+class QuarantineStatusFilter(admin.SimpleListFilter):
+    """Pending by default: that is the operator's work list, and the (status, received_at) index
+    serves it. Sorting pending first over the whole table instead would need a filesort."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*Status.choices, (ALL, "all")]
+
+    def choices(self, changelist: Any):
+        current = self.value() or Status.PENDING
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> QuerySet:
+        value = self.value() or Status.PENDING
+        return queryset if value == ALL else queryset.filter(status=value)
+
+
+class ApiVersionFilter(admin.SimpleListFilter):
+    """Fixed choices: a field filter would scan the whole table for its distinct values."""
+
+    title = "API version"
+    parameter_name = "api_version"
+    VERSIONS = ["v1", "v2", "v3", "v5"]
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(version, version) for version in self.VERSIONS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> QuerySet:
+        return queryset.filter(api_version=self.value()) if self.value() else queryset
+
+
+class QuarantinedRecordForm(forms.ModelForm):
+    class Meta:
+        model = QuarantinedRecord
+        fields = ["raw"]
+        widgets = {"raw": forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"})}
+
+    def clean_raw(self) -> str:
+        raw = self.cleaned_data["raw"]
+        # Every wire format is a JSON object per record; catch a typo now rather than at replay.
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise forms.ValidationError(f"This is not valid JSON: {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise forms.ValidationError("A record is one JSON object: {...}.")
+        return raw
+
+
+@admin.register(QuarantinedRecord)
+class QuarantinedRecordAdmin(BigTableAdmin):
+    form = QuarantinedRecordForm
+    list_display = [
+        "received_at",
+        "site_id",
+        "api_version",
+        "record_type",
+        "record_id",
+        "store_id",
+        "status",
+        "short_reason",
+    ]
+    list_filter = [QuarantineStatusFilter, "site", ApiVersionFilter]
+    search_fields = ["=record_id", "=sync_id"]
+    ordering = ["-received_at", "-id"]
+    actions = ["replay", "discard"]
+    fields = [
+        "site",
+        "api_version",
+        "sync_id",
+        "record_type",
+        "record_id",
+        "store_id",
+        "status",
+        "received_at",
+        "resolved_at",
+        "reason",
+        "raw",
+        "raw_pretty",
+    ]
+    readonly_fields = [f for f in fields if f != "raw"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QuarantinedRecord]:
+        queryset = super().get_queryset(request)
+        # The list shows the reason shortened and never the raw text, which may be kilobytes.
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            queryset = queryset.defer("raw")
+        return queryset
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="raw, formatted")
+    def raw_pretty(self, quarantined: QuarantinedRecord) -> str:
+        return json_block(quarantined.raw)
+
+    @admin.display(description="reason")
+    def short_reason(self, quarantined: QuarantinedRecord) -> str:
+        return shorten(quarantined.reason, 100)
+
+    @admin.action(description="Replay selected records (apply them again as pushed)", permissions=["change"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> None:
+        from apps.api.replay import replay_quarantined
+
+        result = replay_quarantined(quarantined=queryset)
+        level = messages.WARNING if result.still_refused else messages.SUCCESS
+        text = f"{result.replayed} replayed, {result.still_refused} still refused."
+        reasons = _reason_lines(result.reasons)
+        if reasons:
+            text += " " + "; ".join(reasons[:5])
+        self.message_user(request, text, level)
+
+    @admin.action(description="Discard selected records (they will not be applied)", permissions=["change"])
+    def discard(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> None:
+        from apps.api.replay import discard_quarantined
+
+        discarded = discard_quarantined(quarantined=queryset)
+        count = discarded if isinstance(discarded, int) else "the selected"
+        self.message_user(request, f"Discarded {count} quarantined records.", messages.SUCCESS)
+
+
+def _reason_lines(reasons: Any) -> list[str]:
+    """The replay's reasons as text, whether they come as a mapping of id to reason or as a list."""
+    if not reasons:
+        return []
+    if isinstance(reasons, dict):
+        return [f"{key}: {value}" for key, value in reasons.items()]
+    return [str(reason) for reason in reasons]

@@ -1,0 +1,152 @@
+"""Admin for sites, stores and sync users.
+
+Passwords are typed in plain and stored the way clients prove them: SHA-256 hex, then Django's slow
+hash (apps.sites.services); the stored hash is never shown. The queue columns and the "rebuild queue"
+action are added by apps/queue/admin.py, because sites must not depend on the queue app (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import PRIMARY_SITE_ID, Site, Store, SyncUser
+from .services import SiteError, password_to_sha256, site_reset_hardware, site_set_password
+
+PASSWORD_HELP = (
+    "Type the password in plain; it is stored as a slow hash of its SHA-256 and never shown. "
+    "Leave empty to keep the current password."
+)
+
+
+class SiteForm(forms.ModelForm):
+    password = forms.CharField(
+        required=False, strip=False, widget=forms.PasswordInput(render_value=False), help_text=PASSWORD_HELP
+    )
+
+    class Meta:
+        model = Site
+        fields = ["id", "name", "is_active"]
+
+    def clean_id(self) -> int:
+        site_id = self.cleaned_data["id"]
+        # Site 1 is the primary itself; it exists from the first migration and never logs in.
+        if site_id == PRIMARY_SITE_ID:
+            raise forms.ValidationError("Site 1 is the primary itself; satellites start at 2.")
+        if site_id < 1:
+            raise forms.ValidationError("A site id is a positive whole number.")
+        return site_id
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance._state.adding and not cleaned.get("password"):
+            self.add_error("password", "A new site needs a password.")
+        return cleaned
+
+
+class StoreInline(admin.TabularInline):
+    """The stores active on the site; a store is moved between sites on its own page."""
+
+    model = Store
+    fk_name = "site"
+    fields = ["id", "name", "code", "name_id", "supplying_store"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    form = SiteForm
+    list_display = ["id", "name", "is_active", "hardware_id", "last_seen_at"]
+    list_display_links = ["id", "name"]
+    list_filter = ["is_active"]
+    search_fields = ["=id", "name", "hardware_id"]
+    inlines = [StoreInline]
+    actions = ["reset_hardware_binding"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
+        readonly = ["hardware_id", "last_seen_at", "created_at"]
+        # Changing the primary key in a form would create a second site, not renumber this one.
+        return ["id", *readonly] if obj else readonly
+
+    def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
+        return ["id", "name", "is_active", "password", "hardware_id", "last_seen_at", "created_at"]
+
+    def get_form(self, request: HttpRequest, obj: Site | None = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "id" in form.base_fields:
+            form.base_fields["id"].help_text = "The site's number; satellites start at 2."
+        return form
+
+    def save_model(self, request: HttpRequest, obj: Site, form: SiteForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        password = form.cleaned_data.get("password")
+        if password:
+            site_set_password(site=obj, password=password)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
+        # Every record's history names site 1 as its source; it can never go.
+        if obj is not None and obj.pk == PRIMARY_SITE_ID:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description="Reset hardware binding (the next device to sync is bound)")
+    def reset_hardware_binding(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        for site in queryset:
+            try:
+                site_reset_hardware(site_id=site.pk)
+            except SiteError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"Site {site}: hardware binding cleared.", messages.SUCCESS)
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "code", "name_id", "site", "supplying_store"]
+    list_select_related = ["site", "supplying_store"]
+    list_filter = ["site"]
+    search_fields = ["=id", "name", "code", "=name_id"]
+    raw_id_fields = ["supplying_store"]
+
+
+class SyncUserForm(forms.ModelForm):
+    password = forms.CharField(
+        required=False, strip=False, widget=forms.PasswordInput(render_value=False), help_text=PASSWORD_HELP
+    )
+
+    class Meta:
+        model = SyncUser
+        fields = ["username", "is_admin", "is_active", "stores"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance._state.adding and not cleaned.get("password"):
+            self.add_error("password", "A new user needs a password.")
+        return cleaned
+
+
+@admin.register(SyncUser)
+class SyncUserAdmin(admin.ModelAdmin):
+    form = SyncUserForm
+    fields = ["id", "username", "password", "is_admin", "is_active", "stores"]
+    readonly_fields = ["id"]
+    list_display = ["username", "id", "is_admin", "is_active"]
+    list_filter = ["is_admin", "is_active", "stores__site"]
+    search_fields = ["username", "=id"]
+    filter_horizontal = ["stores"]
+
+    def save_model(self, request: HttpRequest, obj: SyncUser, form: SyncUserForm, change: bool) -> None:
+        password = form.cleaned_data.get("password")
+        if password:
+            obj.set_password_sha256(password_to_sha256(password))
+        super().save_model(request, obj, form, change)
