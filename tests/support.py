@@ -134,3 +134,37 @@ def record(
         "StoreID": store_id,
         "Data": data,
     }
+
+
+# Helpers of the v2/v3 behaviour suite -----------------------------------------------------------------
+def json_error(response: Any, status: int) -> str:
+    """The `error` text of a JSON refusal with `status`, checked to be words rather than nothing."""
+    assert response.status_code == status, (response.status_code, response.content)
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body = orjson.loads(response.content)
+    assert isinstance(body, dict), body
+    message = body.get("error")
+    assert isinstance(message, str) and len(message.split()) >= 2, body
+    return message
+
+
+def primary_upsert(record_type: str, record_id: str, data: dict[str, Any], *, store_id: str = "") -> None:
+    """A record created or edited on the primary itself (admin, loadrecords), fanned out to the sites."""
+    from apps.queue.services import apply_primary_changes
+    from apps.records.changes import Change
+
+    change = Change(
+        record_type=record_type, record_id=record_id, action="upsert", data=data, store_id=store_id
+    )
+    written = apply_primary_changes(changes=[change])
+    assert not written.refused, written.refused
+
+
+def primary_delete(record_type: str, record_id: str) -> None:
+    from apps.queue.services import apply_primary_changes
+    from apps.records.changes import Change
+
+    written = apply_primary_changes(
+        changes=[Change(record_type=record_type, record_id=record_id, action="delete")]
+    )
+    assert not written.refused, written.refused

@@ -85,11 +85,8 @@ class QueuedRecordsView(SyncView):
         site = self.authenticated_site
         sync_id = request.query_params.get("sync_id")
         if sync_id is not None:
-            rows = (
-                selectors.queued_by_sync_id(site_id=site.pk, sync_id=int(sync_id))
-                if sync_id.isdigit()
-                else []
-            )
+            entry_id = selectors.queue_entry_id(sync_id)
+            rows = [] if entry_id is None else selectors.queued_by_sync_id(site_id=site.pk, sync_id=entry_id)
         else:
             rows = selectors.queue_head(site_id=site.pk, limit=pull_limit(request))
         self.call = "pull"

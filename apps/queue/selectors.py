@@ -28,6 +28,18 @@ class QueuedRecord(NamedTuple):
     merged_into: str
 
 
+MAX_QUEUE_ID = 2**63 - 1
+
+
+def queue_entry_id(sync_id: object) -> int | None:
+    """The queue entry a SyncID names, or None for text that cannot be one of ours (an unknown id)."""
+    text = str(sync_id).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_QUEUE_ID else None
+
+
 def queue_head(*, site_id: int, limit: int) -> list[QueuedRecord]:
     """The oldest `limit` entries of the site's queue: one index range read, whatever the table size."""
     with connection.cursor() as cursor:

@@ -7,6 +7,7 @@ id), then queue rows, then pushed SyncIDs (docs/development/concurrency.md).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders
 from .fanout import fan_out
 from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
+from .selectors import queue_entry_id
 
 Q = QueueEntry._meta.db_table
 R = Record._meta.db_table
@@ -79,17 +81,28 @@ def push_records(
     return result
 
 
+def pushed_key(sync_id: str) -> str:
+    """How a pushed SyncID is stored: as it is, or by its hash when longer than the column."""
+    if len(sync_id) <= 100:
+        return sync_id
+    return "sha256:" + hashlib.sha256(sync_id.encode()).hexdigest()
+
+
 def _already_pushed(*, site_id: int, sync_ids: list[str]) -> set[str]:
+    """The given SyncIDs (as pushed) that this site pushed before."""
+    by_key = {pushed_key(s): s for s in sync_ids}
     seen: set[str] = set()
-    for batch in chunks(sorted(set(sync_ids)), 1000):
-        seen.update(
-            PushedSyncId.objects.filter(site_id=site_id, sync_id__in=batch).values_list("sync_id", flat=True)
+    for batch in chunks(sorted(by_key), 1000):
+        keys = PushedSyncId.objects.filter(site_id=site_id, sync_id__in=batch).values_list(
+            "sync_id", flat=True
         )
+        seen.update(by_key[key] for key in keys)
     return seen
 
 
 def remember_pushed(*, site_id: int, sync_ids: list[str], now) -> None:
-    rows = [PushedSyncId(site_id=site_id, sync_id=s[:100], received_at=now) for s in set(sync_ids)]
+    keys = {pushed_key(s) for s in sync_ids}
+    rows = [PushedSyncId(site_id=site_id, sync_id=key, received_at=now) for key in keys]
     PushedSyncId.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
 
@@ -134,7 +147,7 @@ def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
 @atomic_with_retry
 def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
     """Remove acknowledged entries of the site's own queue; unknown or foreign ids change nothing."""
-    ids = sorted({int(s) for s in sync_ids if isinstance(s, str | int) and str(s).isdigit()})
+    ids = sorted({i for i in map(queue_entry_id, sync_ids) if i is not None})
     deleted = 0
     with connection.cursor() as cursor:
         for batch in chunks(ids, 1000):

@@ -1,0 +1,99 @@
+"""`--profile`: cProfile of the hot paths, in-process through Django's test client (no gunicorn).
+
+The same view, middleware, authentication, service and SQL as under gunicorn; only the WSGI server and
+the socket are missing. Prints the functions with the most own time and the most cumulative time.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import orjson
+
+from .client import basic_auth
+from .seed import PASSWORD, PULL_SITE, site_name, store_of, truncate
+
+if TYPE_CHECKING:
+    from .run import Context
+
+
+def _report(label: str, profiler: cProfile.Profile, seconds: float, records: int) -> None:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(18)
+    stats.sort_stats("cumulative").print_stats(30)
+    print(
+        f"\n===== profile: {label}: {records} records in {seconds:.2f} s ({records / seconds:,.0f}/s) ====="
+    )
+    print(out.getvalue())
+
+
+def _profiled(label: str, work: Callable[[], int]) -> None:
+    profiler = cProfile.Profile()
+    t0 = time.perf_counter()
+    profiler.enable()
+    records = work()
+    profiler.disable()
+    _report(label, profiler, time.perf_counter() - t0, records)
+
+
+def profile_all(ctx: Context) -> None:
+    from django.test import Client
+
+    from .run import _fill_pull_queue
+
+    s = ctx.sizes
+    http = Client()
+    headers = {
+        "HTTP_AUTHORIZATION": basic_auth(site_name(PULL_SITE), PASSWORD),
+        "HTTP_MSUPPLY_SITE_UUID": f"bench-device-{PULL_SITE}",
+    }
+    query = f"from_site={PULL_SITE}&to_site=1"
+    conn = ctx.db.connect()
+    truncate(conn, "queue_queueentry")
+    conn.close()
+    queued = _fill_pull_queue(ctx, PULL_SITE)
+    http.get(f"/sync/v3/queued_records?{query}&limit=1", **headers)  # warm-up: auth cache, registry
+
+    def pull() -> int:
+        n = 0
+        for _ in range(max(1, queued // s.pull_batch)):
+            response = http.get(f"/sync/v3/queued_records?{query}&limit={s.pull_batch}", **headers)
+            assert response.status_code == 200, response.content[:300]
+            n += len(orjson.loads(response.content))
+        return n
+
+    def drain() -> int:
+        n = 0
+        while True:
+            response = http.get(f"/sync/v3/queued_records?{query}&limit={s.pull_batch}", **headers)
+            rows = orjson.loads(response.content)
+            if not rows:
+                return n
+            body = orjson.dumps({"SyncRecordIDs": [r["SyncID"] for r in rows]})
+            response = http.post(
+                f"/sync/v3/acknowledged_records?{query}", body, content_type="application/json", **headers
+            )
+            assert response.status_code == 200, response.content[:300]
+            n += len(rows)
+
+    bodies = [ctx.factory.push_batch(store_id=store_of(PULL_SITE), size=s.push_batch) for _ in range(10)]
+
+    def push() -> int:
+        n = 0
+        for body in bodies:
+            response = http.post(
+                f"/sync/v3/queued_records?{query}", body, content_type="application/json", **headers
+            )
+            assert response.status_code == 200, response.content[:300]
+            n += orjson.loads(response.content)["applied"]
+        return n
+
+    _profiled(f"pull (peek {s.pull_batch}, v3)", pull)
+    _profiled(f"drain (pull {s.pull_batch} + ack)", drain)
+    _profiled(f"push (10 batches of {s.push_batch})", push)
