@@ -52,4 +52,5 @@ def wire_value(value: Any) -> str:
 
 
 def wire_data(data: dict[str, Any]) -> dict[str, str]:
-    return {key: wire_value(value) for key, value in data.items()}
+    # Most values arrive as strings already; skip the call for them (this runs for every field pushed).
+    return {key: value if type(value) is str else wire_value(value) for key, value in data.items()}

@@ -22,20 +22,9 @@ from apps.sites.models import PRIMARY_SITE_ID, Store
 from .changes import Change, Refusal, wire_data
 from .models import Record
 from .registry import RecordTypeSpec, Registry, get_registry
+from .storage import StoredRecord, lock_existing, upsert
 
 MAX_ID_LENGTH = 100
-UPDATE_FIELDS = [
-    "store_id",
-    "ref_id",
-    "transfer_name_id",
-    "data",
-    "wire",
-    "change_type",
-    "merged_into",
-    "is_deleted",
-    "source_site",
-    "modified_at",
-]
 
 
 @dataclass
@@ -109,20 +98,18 @@ def write_records(
     if not latest:
         return result
 
-    existing = _lock_existing(latest.keys())
+    existing = lock_existing(latest.keys())
     parents = _load_parents(latest.values(), registry)
 
-    to_create: list[Record] = []
-    to_update: list[Record] = []
-    changed_transfers: list[Record] = []
+    to_write: list[StoredRecord] = []
+    changed_transfers: list[StoredRecord] = []
     for key, change in latest.items():
         spec = registry.types[change.record_type]
         current = existing.get(key)
-        record = current or Record(
-            record_type_id=spec.name,
-            record_id=change.record_id,
-            created_by_site_id=source_site_id,
+        record = current or StoredRecord(
+            record_type=spec.name, record_id=change.record_id, created_by_site_id=source_site_id
         )
+        was_live = current is not None and not current.is_deleted
         old_transfer = current.transfer_name_id if current else ""
         if change.action == "upsert":
             _fill_upsert(record, change, spec, parents)
@@ -131,19 +118,17 @@ def write_records(
                 result.refused.append(Refusal(change, refusal))
                 continue
             data_text = orjson.dumps(change.data).decode()
-            if current and not current.is_deleted and current.data == data_text:
+            if was_live and record.data == data_text:
                 result.unchanged += 1
                 result.applied_changes.append(change)
                 continue
             record.data = data_text
             record.wire = orjson.dumps(wire_data(change.data or {})).decode()
-            record.change_type = (
-                Record.ChangeType.UPDATE if current and not current.is_deleted else Record.ChangeType.INSERT
-            )
+            record.change_type = Record.ChangeType.UPDATE if was_live else Record.ChangeType.INSERT
             record.is_deleted = False
             record.merged_into = ""
         else:
-            if current is None or current.is_deleted:
+            if not was_live:
                 # Nothing to delete: applied, and nobody needs telling.
                 result.unchanged += 1
                 result.applied_changes.append(change)
@@ -152,47 +137,27 @@ def write_records(
             if refusal:
                 result.refused.append(Refusal(change, refusal))
                 continue
+            merge = change.action == "merge"
             record.is_deleted = True
-            record.change_type = (
-                Record.ChangeType.MERGE if change.action == "merge" else Record.ChangeType.DELETE
-            )
-            record.merged_into = change.merge_keep_id if change.action == "merge" else ""
+            record.change_type = Record.ChangeType.MERGE if merge else Record.ChangeType.DELETE
+            record.merged_into = change.merge_keep_id if merge else ""
         record.source_site_id = source_site_id
         record.modified_at = now
         result.applied_changes.append(change)
+        to_write.append(record)
         if current is None:
-            to_create.append(record)
             result.added += 1
+        elif record.is_deleted:
+            result.deleted += 1
         else:
-            to_update.append(record)
-            if record.is_deleted:
-                result.deleted += 1
-            else:
-                result.updated += 1
+            result.updated += 1
         if spec.scope == "transfer" and record.transfer_name_id != old_transfer:
             changed_transfers.append(record)
 
-    if to_create:
-        # Returns the new primary keys on SQLite 3.35+ and MariaDB 10.5+ (RETURNING).
-        Record.objects.bulk_create(to_create, batch_size=500)
-    if to_update:
-        Record.objects.bulk_update(to_update, UPDATE_FIELDS, batch_size=500)
-    result.written_pks = [r.pk for r in to_create] + [r.pk for r in to_update]
+    upsert(to_write)
+    result.written_pks = [r.pk for r in to_write if r.pk is not None]
     result.written_pks += _cascade_transfer_to_children(changed_transfers, registry)
     return result
-
-
-def _lock_existing(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Record]:
-    by_type: dict[str, list[str]] = defaultdict(list)
-    for record_type, record_id in keys:
-        by_type[record_type].append(record_id)
-    found: dict[tuple[str, str], Record] = {}
-    for record_type in sorted(by_type):
-        ids = sorted(by_type[record_type])
-        rows = Record.objects.select_for_update().filter(record_type_id=record_type, record_id__in=ids)
-        for row in rows.order_by("record_id"):
-            found[(record_type, row.record_id)] = row
-    return found
 
 
 @dataclass(frozen=True)
@@ -237,7 +202,7 @@ def _load_parents(changes: Iterable[Change], registry: Registry) -> dict[tuple[s
 
 
 def _fill_upsert(
-    record: Record, change: Change, spec: RecordTypeSpec, parents: dict[tuple[str, str], ParentInfo]
+    record: StoredRecord, change: Change, spec: RecordTypeSpec, parents: dict[tuple[str, str], ParentInfo]
 ) -> None:
     data = change.data or {}
     parent = None
@@ -261,8 +226,8 @@ def _fill_upsert(
 
 
 def _ownership_refusal(
-    record: Record,
-    current: Record | None,
+    record: StoredRecord,
+    current: StoredRecord | None,
     spec: RecordTypeSpec,
     source_site_id: int,
     owner_store_ids: set[str] | None,
@@ -285,14 +250,14 @@ def _ownership_refusal(
     return None
 
 
-def _cascade_transfer_to_children(parents: list[Record], registry: Registry) -> list[int]:
+def _cascade_transfer_to_children(parents: list[StoredRecord], registry: Registry) -> list[int]:
     """When a transfer gets (or changes) its other party, its lines must follow it there."""
     if not parents:
         return []
     pks: list[int] = []
     by_target: dict[tuple[str, str], list[str]] = defaultdict(list)
     for parent in parents:
-        for child in registry.children_of(parent.record_type_id):
+        for child in registry.children_of(parent.record_type):
             by_target[(child.name, parent.transfer_name_id)].append(parent.record_id)
     for (child_type, transfer_name_id), parent_ids in by_target.items():
         children = Record.objects.filter(record_type_id=child_type, ref_id__in=parent_ids).exclude(
