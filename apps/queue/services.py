@@ -20,7 +20,7 @@ from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
-from .db import atomic_with_retry, chunks, insert_ignore, placeholders
+from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
 from .fanout import fan_out
 from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
 from .selectors import queue_entry_id
@@ -144,7 +144,7 @@ def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
     return written
 
 
-@atomic_with_retry
+@retry_on_conflict
 def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
     """Remove acknowledged entries of the site's own queue; unknown or foreign ids change nothing."""
     ids = sorted({i for i in map(queue_entry_id, sync_ids) if i is not None})
