@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# MySQL/MariaDB: 1213 deadlock, 1205 lock wait timeout. SQLite: "database is locked".
-RETRYABLE_MYSQL_CODES = {1213, 1205}
+# MySQL/MariaDB: 1213 deadlock, 1205 lock wait timeout, 1467 a deadlock on the AUTO-INC lock (InnoDB
+# reports it as "Failed to read auto-increment value"). SQLite: "database is locked".
+RETRYABLE_MYSQL_CODES = {1213, 1205, 1467}
 
 
 class Busy(Exception):

@@ -12,6 +12,7 @@ A REPLACE moves a record that is already pending to the tail under a new id (Syn
 from __future__ import annotations
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from apps.records.models import Record, RecordType
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
@@ -29,42 +30,45 @@ BATCH = 500
 
 
 def fan_out(*, record_pks: list[int], source_site_id: int) -> int:
-    """Queue the records for every site they route to; returns how many queue rows were written."""
+    """Queue the records for every site they route to; returns how many queue entries were written."""
     if not record_pks:
         return 0
     written = 0
     with connection.cursor() as cursor:
         for batch in chunks(sorted(set(record_pks)), BATCH):
-            marks = placeholders(len(batch))
             # The source's own pending entry holds an older state than what it just pushed: drop it,
             # or its next pull would overwrite its newer local change.
             cursor.execute(
-                f"DELETE FROM {Q} WHERE site_id = %s AND record_id IN ({marks})", [source_site_id, *batch]
+                f"DELETE FROM {Q} WHERE site_id = %s AND record_id IN ({placeholders(len(batch))})",
+                [source_site_id, *batch],
             )
-            cursor.execute(
-                f"""{replace_into()} {Q} (site_id, record_id)
-                SELECT s.id, r.id FROM {R} r
-                JOIN {T} t ON t.name = r.record_type
-                JOIN {S} s ON s.is_active AND s.id <> %s AND s.id <> %s
-                WHERE r.id IN ({marks}) AND t.scope = 'central'
-                ORDER BY t.dump_order, r.id, s.id""",
-                [PRIMARY_SITE_ID, source_site_id, *batch],
-            )
-            written += max(cursor.rowcount, 0)
-            for store_join in (
-                "st.id = r.store_id",
-                "r.transfer_name_id <> '' AND st.name_id = r.transfer_name_id",
-            ):
-                cursor.execute(
-                    f"""{replace_into()} {Q} (site_id, record_id)
-                    SELECT st.site_id, r.id FROM {R} r
-                    JOIN {T} t ON t.name = r.record_type
-                    JOIN {ST} st ON {store_join}
-                    JOIN {S} s ON s.id = st.site_id AND s.is_active
-                    WHERE r.id IN ({marks}) AND t.scope <> 'central'
-                        AND st.site_id <> %s AND st.site_id <> %s
-                    ORDER BY t.dump_order, r.id, st.site_id""",
-                    [*batch, PRIMARY_SITE_ID, source_site_id],
-                )
-                written += max(cursor.rowcount, 0)
+            pairs = _destinations(cursor, batch=batch, source_site_id=source_site_id)
+            # Plain multi-row VALUES, not REPLACE ... SELECT: on MariaDB (innodb_autoinc_lock_mode=1)
+            # an INSERT ... SELECT holds the table's AUTO-INC lock for the whole statement, which
+            # deadlocks with concurrent fan-outs; a VALUES list takes it only to allocate the ids.
+            for rows in chunks(pairs, 5000):
+                cursor.executemany(f"{replace_into()} {Q} (site_id, record_id) VALUES (%s, %s)", rows)
+            written += len(pairs)
     return written
+
+
+def _destinations(cursor: CursorWrapper, *, batch: list[int], source_site_id: int) -> list[tuple[int, int]]:
+    """(site, record) pairs of the batch, in queue order: referenced tables first, then by record."""
+    marks = placeholders(len(batch))
+    excluded = [PRIMARY_SITE_ID, source_site_id]
+    by_store = f"""SELECT st.site_id, r.id, t.dump_order FROM {R} r
+        JOIN {T} t ON t.name = r.record_type
+        JOIN {ST} st ON {{join}}
+        JOIN {S} s ON s.id = st.site_id AND s.is_active
+        WHERE r.id IN ({marks}) AND t.scope <> 'central' AND st.site_id <> %s AND st.site_id <> %s"""
+    cursor.execute(
+        f"""SELECT s.id, r.id, t.dump_order FROM {R} r
+        JOIN {T} t ON t.name = r.record_type
+        JOIN {S} s ON s.is_active AND s.id <> %s AND s.id <> %s
+        WHERE r.id IN ({marks}) AND t.scope = 'central'
+        UNION {by_store.format(join="st.id = r.store_id")}
+        UNION {by_store.format(join="r.transfer_name_id <> '' AND st.name_id = r.transfer_name_id")}""",
+        [*excluded, *batch, *batch, *excluded, *batch, *excluded],
+    )
+    rows = sorted(cursor.fetchall(), key=lambda row: (row[2], row[1], row[0]))
+    return [(site_id, record_id) for site_id, record_id, _ in rows]
