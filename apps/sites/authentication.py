@@ -117,7 +117,7 @@ def authenticate_site(
         bind_hardware(site=site, hardware_id=hardware_id)
         touch_last_seen(site)
         return site
-    site = Site.objects.filter(name=credentials.username).first()
+    site = next(iter(Site.objects.filter(name=credentials.username)[:1]), None)
     if site is None or not site.is_active or site.is_primary:
         record_failure(credentials.username)
         raise AuthenticationFailed("Unknown or inactive site, or wrong password.")

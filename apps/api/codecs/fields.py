@@ -173,7 +173,7 @@ def _key_number(record_type: str) -> tuple[int, int]:
 def encode_records(rows: list[QueuedRecord]) -> bytes:
     registry = get_registry()
     envelopes = []
-    for row in rows:
+    for row in map(QueuedRecord._make, rows):
         table_number, key_number = _key_number(row.record_type)
         envelope: dict[str, Any] = {
             "SyncID": str(row.sync_id),

@@ -65,19 +65,20 @@ def decode_record(item: dict[str, Any]) -> Change | Refusal:
 
 
 def encode_records(rows: list[QueuedRecord]) -> bytes:
+    """The pull body. Rows are unpacked by position: this loop runs for every record pulled."""
     envelopes = []
-    for row in rows:
+    for sync_id, record_type, record_id, change_type, store_id, wire, merged_into in rows:
         envelope: dict[str, Any] = {
-            "SyncID": str(row.sync_id),
-            "RecordType": row.record_type,
-            "RecordID": row.record_id,
-            "SyncType": row.change_type,
-            "StoreID": row.store_id,
+            "SyncID": str(sync_id),
+            "RecordType": record_type,
+            "RecordID": record_id,
+            "SyncType": change_type,
+            "StoreID": store_id,
         }
-        if row.change_type == "M":
-            envelope["mergeIDtokeep"] = row.merged_into
-            envelope["mergeIDtodelete"] = row.record_id
-        elif row.change_type != "D":
-            envelope["data"] = orjson.Fragment(row.wire)
+        if change_type == "M":
+            envelope["mergeIDtokeep"] = merged_into
+            envelope["mergeIDtodelete"] = record_id
+        elif change_type != "D":
+            envelope["data"] = orjson.Fragment(wire)
         envelopes.append(envelope)
     return orjson.dumps(envelopes)
