@@ -117,6 +117,9 @@ SYNC_PUSHED_ID_RETENTION_DAYS = env.int("SYNC_PUSHED_ID_RETENTION_DAYS", default
 SYNC_LOG_RETENTION_DAYS = env.int("SYNC_LOG_RETENTION_DAYS", default=30)
 # Authentication: a verified credential is trusted for this long without re-running the slow hash.
 SYNC_AUTH_CACHE_SECONDS = env.int("SYNC_AUTH_CACHE_SECONDS", default=300)
+# How long an authenticated site's row is cached (seconds; 0: read it on every request). Changes made
+# through the admin, commands or services forget it at once in a shared cache (CACHE_URL).
+SYNC_AUTH_SITE_CACHE_SECONDS = env.int("SYNC_AUTH_SITE_CACHE_SECONDS", default=5)
 # Failed logins per site name within the window before 429 Too Many Requests.
 SYNC_AUTH_MAX_FAILURES = env.int("SYNC_AUTH_MAX_FAILURES", default=10)
 SYNC_AUTH_FAILURE_WINDOW_SECONDS = env.int("SYNC_AUTH_FAILURE_WINDOW_SECONDS", default=300)

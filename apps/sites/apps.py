@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 def ensure_primary_site(**kwargs: Any) -> None:
@@ -18,4 +18,14 @@ class SitesConfig(AppConfig):
     verbose_name = "Sites, stores and users"
 
     def ready(self) -> None:
+        from .authentication import forget_site
+        from .models import Site
+
         post_migrate.connect(ensure_primary_site, sender=self)
+
+        def forget(sender: type, instance: Site, **kwargs: Any) -> None:
+            forget_site(instance.name)
+
+        # A saved or deleted site must not stay cached for authentication.
+        post_save.connect(forget, sender=Site, weak=False, dispatch_uid="sites.forget_saved_site")
+        post_delete.connect(forget, sender=Site, weak=False, dispatch_uid="sites.forget_deleted_site")

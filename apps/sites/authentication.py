@@ -117,7 +117,7 @@ def authenticate_site(
         bind_hardware(site=site, hardware_id=hardware_id)
         touch_last_seen(site)
         return site
-    site = next(iter(Site.objects.filter(name=credentials.username)[:1]), None)
+    site = load_site(credentials.username)
     if site is None or not site.is_active or site.is_primary:
         record_failure(credentials.username)
         raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
@@ -131,6 +131,35 @@ def authenticate_site(
     bind_hardware(site=site, hardware_id=hardware_id)
     touch_last_seen(site)
     return site
+
+
+def _site_key(name: str) -> str:
+    return "auth-site:" + hashlib.sha256(name.encode()).hexdigest()
+
+
+def load_site(name: str) -> Site | None:
+    """The site row, from the cache for up to SYNC_AUTH_SITE_CACHE_SECONDS.
+
+    Every sync request needs it; caching it saves a query on each. Every change of a site through
+    the ORM or the services forgets the cached copy (apps.py), so a new password, a deactivation
+    or a reset binding apply at once where the cache is shared, and within the TTL otherwise.
+    """
+    key = _site_key(name)
+    site = cache.get(key)
+    if site is None:
+        site = next(iter(Site.objects.filter(name=name)[:1]), None)
+        if site is not None:
+            remember_site(site)
+    return site
+
+
+def remember_site(site: Site) -> None:
+    if settings.SYNC_AUTH_SITE_CACHE_SECONDS > 0:
+        cache.set(_site_key(site.name), site, timeout=settings.SYNC_AUTH_SITE_CACHE_SECONDS)
+
+
+def forget_site(name: str) -> None:
+    cache.delete(_site_key(name))
 
 
 def _sha256(secret: str) -> str:
@@ -189,6 +218,7 @@ def bind_hardware(*, site: Site, hardware_id: str | None) -> None:
         return
     # Conditional update: if two devices race for a fresh site, exactly one wins.
     claimed = Site.objects.filter(pk=site.pk, hardware_id="").update(hardware_id=hardware_id)
+    forget_site(site.name)
     if not claimed:
         site.refresh_from_db(fields=["hardware_id"])
         if site.hardware_id != hardware_id:
@@ -206,3 +236,4 @@ def touch_last_seen(site: Site) -> None:
     if site.last_seen_at is None or (now - site.last_seen_at).total_seconds() >= interval:
         Site.objects.filter(pk=site.pk).update(last_seen_at=now)
         site.last_seen_at = now
+        remember_site(site)

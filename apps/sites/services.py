@@ -6,6 +6,7 @@ import hashlib
 
 from django.db import transaction
 
+from .authentication import forget_site
 from .models import PRIMARY_SITE_ID, Site, Store, SyncUser
 
 
@@ -50,6 +51,7 @@ def site_reset_hardware(*, site_id: int) -> Site:
     if site is None:
         raise SiteError(f"There is no site {site_id}.")
     Site.objects.filter(pk=site_id).update(hardware_id="")
+    forget_site(site.name)
     site.hardware_id = ""
     return site
 

@@ -100,7 +100,16 @@ def test_a_malformed_authorization_header_is_refused_with_401(site2, version, he
 
 def test_an_inactive_site_is_refused_with_401_even_with_the_right_password(site2, version):
     assert count_with(basic_auth("site2", "pass"), version=version).status_code == 200
-    Site.objects.filter(pk=2).update(is_active=False)
+    site2.is_active = False
+    site2.save()  # as the admin does; saving forgets the cached site
+
+    assert_refused_401(count_with(basic_auth("site2", "pass"), version=version))
+
+
+def test_with_the_site_cache_off_even_a_bulk_update_applies_to_the_next_request(site2, version, settings):
+    settings.SYNC_AUTH_SITE_CACHE_SECONDS = 0
+    assert count_with(basic_auth("site2", "pass"), version=version).status_code == 200
+    Site.objects.filter(pk=2).update(is_active=False)  # no signals: only the cache TTL bounds it
 
     assert_refused_401(count_with(basic_auth("site2", "pass"), version=version))
 
