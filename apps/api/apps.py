@@ -5,3 +5,10 @@ class ApiConfig(AppConfig):
     name = "apps.api"
     label = "api"
     verbose_name = "Sync API"
+
+    def ready(self) -> None:
+        from django.core.signals import request_finished
+
+        from .synclog import write_pending_logs
+
+        request_finished.connect(write_pending_logs, dispatch_uid="api.write_pending_logs")

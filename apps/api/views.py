@@ -24,6 +24,7 @@ from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
 from .schema import schema_bytes
+from .synclog import log_after_response
 
 # One codec per wire format; each turns wire records into Changes and queued records into bytes.
 CODECS: dict[str, ModuleType] = {"v1": fields, "v2": named, "v3": named}
@@ -61,7 +62,7 @@ class SyncView(APIView):
             error = ""
             if response.status_code >= 400 and isinstance(response.content, bytes):
                 error = response.content[:500].decode("utf-8", "replace")
-            services.log_call(
+            log_after_response(
                 site=site,
                 call=self.call,
                 api_version=kwargs.get("version", ""),
@@ -82,6 +83,7 @@ class QueuedRecordsView(SyncView):
     call = "queued_records"
 
     def get(self, request: Request, version: str) -> HttpResponse:
+        self.call = "pull"
         site = self.authenticated_site
         sync_id = request.query_params.get("sync_id")
         if sync_id is not None:
@@ -89,16 +91,15 @@ class QueuedRecordsView(SyncView):
             rows = [] if entry_id is None else selectors.queued_by_sync_id(site_id=site.pk, sync_id=entry_id)
         else:
             rows = selectors.queue_head(site_id=site.pk, limit=pull_limit(request))
-        self.call = "pull"
         self.log_counts = {"pulled": len(rows)}
         return raw_json_response(codec_for(version).encode_records(rows))
 
     def post(self, request: Request, version: str) -> HttpResponse:
+        self.call = "push"
         site = self.authenticated_site
         items = parse_push_body(request.body)
         changes, refused = codec_for(version).decode_records(items)
         result = services.push_records(site=site, changes=changes, refused=refused, api_version=version)
-        self.call = "push"
         self.log_counts = {
             "pushed": result.received,
             "applied": result.applied,

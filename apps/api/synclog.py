@@ -1,0 +1,39 @@
+"""The sync log row of a call is written after its response has gone out.
+
+A satellite pulls one batch after another, so every millisecond before the response is a millisecond
+of its sync; the log is for operators and can wait until the response is closed (Django sends
+`request_finished` then, in gunicorn after the body is written, in tests when the client closes it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.db import DatabaseError
+
+from apps.queue.services import log_call
+
+logger = logging.getLogger(__name__)
+_pending = threading.local()
+
+
+def log_after_response(**entry: Any) -> None:
+    entries = getattr(_pending, "entries", None)
+    if entries is None:
+        entries = _pending.entries = []
+    entries.append(entry)
+
+
+def write_pending_logs(**kwargs: Any) -> None:
+    """`request_finished` receiver: write what this thread's last request left to log."""
+    entries = getattr(_pending, "entries", None)
+    if not entries:
+        return
+    _pending.entries = []
+    for entry in entries:
+        try:
+            log_call(**entry)
+        except DatabaseError:  # the response is out; a lost log row must not become an error
+            logger.exception("could not write the sync log of %s for site %s", entry["call"], entry["site"])
