@@ -1,6 +1,9 @@
 import pytest
 from django.core.cache import cache
 
+from apps.sites.models import Site
+from tests.support import SyncClient, client_for, make_site
+
 
 @pytest.fixture(autouse=True)
 def _fast_hashes_and_clean_cache(settings):
@@ -9,3 +12,25 @@ def _fast_hashes_and_clean_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+# Shared by the behaviour suites: every v2/v3 test runs once per version, against site 2 (store STORE2)
+# and, where a second satellite is needed, site 3 (store STORE3).
+@pytest.fixture(params=["v2", "v3"])
+def version(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def site2() -> Site:
+    return make_site(2)
+
+
+@pytest.fixture
+def sat(site2: Site, version: str) -> SyncClient:
+    return client_for(site2, version=version)
+
+
+@pytest.fixture
+def other(version: str) -> SyncClient:
+    return client_for(make_site(3), version=version)

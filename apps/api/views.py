@@ -106,24 +106,27 @@ class QueuedRecordsView(SyncView):
             "duplicates": result.duplicates,
             "quarantined": len(result.quarantined),
         }
-        return json_response(
+        return json_response(push_summary(result))
+
+
+def push_summary(result: services.PushResult) -> dict[str, Any]:
+    """The push answer: `error` empty (old clients test its length), counts, and what was quarantined."""
+    return {
+        "error": "",
+        "received": result.received,
+        "applied": result.applied,
+        "duplicates": result.duplicates,
+        "quarantined": len(result.quarantined),
+        "quarantinedRecords": [
             {
-                "error": "",
-                "received": result.received,
-                "applied": result.applied,
-                "duplicates": result.duplicates,
-                "quarantined": len(result.quarantined),
-                "quarantinedRecords": [
-                    {
-                        "SyncID": r.change.sync_id,
-                        "RecordType": r.change.record_type,
-                        "RecordID": r.change.record_id,
-                        "reason": r.reason,
-                    }
-                    for r in result.quarantined
-                ],
+                "SyncID": r.change.sync_id,
+                "RecordType": r.change.record_type,
+                "RecordID": r.change.record_id,
+                "reason": r.reason,
             }
-        )
+            for r in result.quarantined
+        ],
+    }
 
 
 class QueueCountView(SyncView):

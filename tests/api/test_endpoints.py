@@ -42,21 +42,6 @@ SITE_KEYS = {
 }
 
 
-@pytest.fixture(params=["v2", "v3"])
-def version(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def site2() -> Site:
-    return make_site(2)
-
-
-@pytest.fixture
-def sat(site2: Site, version: str) -> SyncClient:
-    return client_for(site2, version=version)
-
-
 def is_json(response) -> bool:
     return response["Content-Type"].startswith("application/json")
 

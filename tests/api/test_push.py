@@ -11,30 +11,9 @@ import pytest
 
 from apps.queue.models import QuarantinedRecord
 from apps.records.models import Record
-from apps.sites.models import Site
-from tests.support import SyncClient, client_for, json_error, make_site, primary_upsert, record
+from tests.support import json_error, primary_upsert, record
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=["v2", "v3"])
-def version(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def site2() -> Site:
-    return make_site(2)
-
-
-@pytest.fixture
-def sat(site2: Site, version: str) -> SyncClient:
-    return client_for(site2, version=version)
-
-
-@pytest.fixture
-def other(version: str) -> SyncClient:
-    return client_for(make_site(3), version=version)
 
 
 def location(record_id: str, *, sync_id: str, store: str = "STORE2", code: str = "A") -> dict[str, Any]:

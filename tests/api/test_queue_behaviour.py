@@ -9,30 +9,9 @@ import pytest
 from apps.queue.services import apply_primary_changes
 from apps.records.changes import Change
 from apps.records.registry import get_registry
-from apps.sites.models import Site
-from tests.support import SyncClient, client_for, make_site, primary_delete, primary_upsert, record
+from tests.support import primary_delete, primary_upsert, record
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=["v2", "v3"])
-def version(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def site2() -> Site:
-    return make_site(2)
-
-
-@pytest.fixture
-def sat(site2: Site, version: str) -> SyncClient:
-    return client_for(site2, version=version)
-
-
-@pytest.fixture
-def other(version: str) -> SyncClient:
-    return client_for(make_site(3), version=version)
 
 
 def unit(unit_id: str, label: str = "") -> None:

@@ -10,11 +10,6 @@ from tests.support import SyncClient, client_for, make_site, primary_upsert, rec
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["v2", "v3"])
-def version(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
 @pytest.fixture
 def sites(version: str) -> dict[int, SyncClient]:
     return {site_id: client_for(make_site(site_id), version=version) for site_id in (2, 3, 4)}

@@ -66,11 +66,6 @@ def units(*ids: str) -> None:
 
 
 @pytest.fixture
-def site2() -> Site:
-    return make_site(2)
-
-
-@pytest.fixture
 def site3() -> Site:
     return make_site(3)
 

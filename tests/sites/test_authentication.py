@@ -27,16 +27,6 @@ KNOWN_VECTOR = (
 MISMATCH = "Site registration doesn't match. "
 
 
-@pytest.fixture(params=["v2", "v3"])
-def version(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def site2() -> Site:
-    return make_site(2)
-
-
 def count_with(authorization: str | None, *, version: str, site_id: int = 2, device: str | None = "device-1"):
     headers = {}
     if authorization is not None:

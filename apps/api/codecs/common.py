@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -29,6 +30,15 @@ def parse_push_body(body: bytes) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise BadRequest(f"Item {index} of the body is not a JSON object; nothing was applied.")
     return document
+
+
+def split_decoded(decoded: Iterable[Change | Refusal]) -> tuple[list[Change], list[Refusal]]:
+    """Changes to apply and records to quarantine, each in the order they were pushed."""
+    changes: list[Change] = []
+    refused: list[Refusal] = []
+    for item in decoded:
+        (refused if isinstance(item, Refusal) else changes).append(item)
+    return changes, refused
 
 
 def text(value: Any) -> str:

@@ -22,19 +22,11 @@ from apps.queue.selectors import QueuedRecord
 from apps.records.changes import Change, Refusal, wire_value
 from apps.records.registry import RecordTypeSpec, get_registry
 
-from .common import SYNC_TYPES, refusal, text
+from .common import SYNC_TYPES, refusal, split_decoded, text
 
 
 def decode_records(items: list[dict[str, Any]]) -> tuple[list[Change], list[Refusal]]:
-    changes: list[Change] = []
-    refused: list[Refusal] = []
-    for item in items:
-        decoded = decode_record(item)
-        if isinstance(decoded, Refusal):
-            refused.append(decoded)
-        else:
-            changes.append(decoded)
-    return changes, refused
+    return split_decoded(map(decode_record, items))
 
 
 def _number(value: Any) -> int | None:

@@ -14,19 +14,11 @@ import orjson
 from apps.queue.selectors import QueuedRecord
 from apps.records.changes import Change, Refusal
 
-from .common import SYNC_TYPES, refusal, text
+from .common import SYNC_TYPES, refusal, split_decoded, text
 
 
 def decode_records(items: list[dict[str, Any]]) -> tuple[list[Change], list[Refusal]]:
-    changes: list[Change] = []
-    refused: list[Refusal] = []
-    for item in items:
-        decoded = decode_record(item)
-        if isinstance(decoded, Refusal):
-            refused.append(decoded)
-        else:
-            changes.append(decoded)
-    return changes, refused
+    return split_decoded(map(decode_record, items))
 
 
 def decode_record(item: dict[str, Any]) -> Change | Refusal:
