@@ -15,7 +15,12 @@ class QueueEntry(models.Model):
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, db_index=False)
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    # No index of its own and no database constraint: every insert of a dump or fan-out maintains each
+    # index of this table, and nothing looks entries up by record alone (the unique (site, record)
+    # index serves the lookups). Records are never deleted, only marked deleted.
+    record = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
 
     class Meta:
         verbose_name_plural = "queue entries"

@@ -169,35 +169,40 @@ def initial_dump(*, site: Site, full: bool) -> int:
     `full`: everything routed to the site (a re-install). Otherwise the mobile-store subset: the site's
     stores' own data, and the central records those stores can see (items through item_store_join,
     names through name_store_join, the small global tables whole). Referenced tables come first.
+
+    One INSERT ... SELECT over three index ranges (central records have store_id ''; the site's
+    stores; transfers to them), each served by an index that covers the filter, so the wide rows
+    (data, wire) are not read; then sorted by dump order.
     """
     own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
     own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s"
-    visible = (
-        f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
-        f"AND j.store_id IN ({own_stores})"
-    )
-    central = "t.scope = 'central'"
-    params: list[object] = [site.pk, False]
+    central_filter, central_params = "", []
     if not full:
-        central = (
-            f"t.scope = 'central' AND (t.mobile_via = '' "
-            f"OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
+        visible = (
+            f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
+            f"AND j.store_id IN ({own_stores})"
+        )
+        central_filter = (
+            f"AND (t.mobile_via = '' OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
             f"OR (t.mobile_match = 'ref' AND r.ref_id IN ({visible})))"
         )
-        params += [False, site.pk, False, site.pk]
-    params += [site.pk, site.pk]
+        central_params = [False, site.pk, False, site.pk]
+    routed = f"SELECT r.id AS id, t.dump_order AS dump_order FROM {R} r JOIN {T} t ON t.name = r.record_type"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s", [site.pk])
         cursor.execute(
             f"""{insert_ignore()} {Q} (site_id, record_id)
-            SELECT %s, r.id FROM {R} r JOIN {T} t ON t.name = r.record_type
-            WHERE r.is_deleted = %s AND (
-                ({central})
-                OR (t.scope <> 'central' AND r.store_id IN ({own_stores}))
-                OR (t.scope <> 'central' AND r.transfer_name_id IN ({own_names}))
-            )
-            ORDER BY t.dump_order, r.id""",
-            params,
+            SELECT %s, u.id FROM (
+                {routed} WHERE r.store_id = '' AND r.is_deleted = %s AND t.scope = 'central'
+                    {central_filter}
+                UNION ALL
+                {routed} WHERE r.store_id IN ({own_stores}) AND r.is_deleted = %s AND t.scope <> 'central'
+                UNION ALL
+                {routed} WHERE r.transfer_name_id IN ({own_names}) AND r.is_deleted = %s
+                    AND t.scope <> 'central'
+            ) u
+            ORDER BY u.dump_order, u.id""",
+            [site.pk, False, *central_params, site.pk, False, site.pk, False],
         )
     return QueueEntry.objects.filter(site_id=site.pk).count()
 

@@ -72,7 +72,8 @@ class Record(models.Model):
             models.UniqueConstraint(fields=["record_type", "record_id"], name="record_type_id_unique")
         ]
         indexes = [
-            models.Index(fields=["store_id", "record_type"], name="record_store_idx"),
+            # Covers the dump's filters (central records have store_id ''), so a dump reads no wide rows.
+            models.Index(fields=["store_id", "record_type", "is_deleted"], name="record_store_type_idx"),
             models.Index(fields=["record_type", "ref_id"], name="record_ref_idx"),
             models.Index(fields=["transfer_name_id"], name="record_transfer_idx"),
             models.Index(fields=["record_id"], name="record_id_idx"),
