@@ -29,6 +29,10 @@ _HEAD = (
 )
 RAW_RECORD = "bench_raw_record"
 RAW_PUSHED = "bench_raw_pushed"
+# store, ref, transfer name, change type, merged into, deleted, source site, created by site. Constants go
+# in as parameters too: mysqlclient's executemany writes one multi-row INSERT only when every value in
+# VALUES (...) is a placeholder, and one INSERT per row otherwise.
+CENTRAL_EDIT_CONSTANTS = ("", "", "", "U", "", 0, 1, 1)
 
 
 def create_raw_tables(db: DbParams) -> None:
@@ -168,8 +172,12 @@ def push(job: dict[str, Any]) -> Outcome:
                         item["RecordID"],
                         item["StoreID"],
                         data.get("transaction_ID", ""),
+                        "",
                         orjson.dumps(data).decode(),
                         orjson.dumps(wire_data(data)).decode(),
+                        "I",
+                        "",
+                        0,
                         site_id,
                         site_id,
                         now,
@@ -180,7 +188,7 @@ def push(job: dict[str, Any]) -> Outcome:
             cursor.executemany(
                 f"INSERT INTO {RAW_RECORD} (record_type, record_id, store_id, ref_id, transfer_name_id, "
                 "data, wire, change_type, merged_into, is_deleted, source_site_id, created_by_site_id, "
-                "modified_at) VALUES (%s, %s, %s, %s, '', %s, %s, 'I', '', 0, %s, %s, %s)",
+                "modified_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 records,
             )
             cursor.executemany(
@@ -203,7 +211,15 @@ def fan_out(db: DbParams, *, edits: list[tuple[int, str, str, dict[str, Any]]]) 
     t0 = time.perf_counter()
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = [
-        (pk, record_type, record_id, orjson.dumps(data).decode(), orjson.dumps(wire_data(data)).decode(), now)
+        (
+            pk,
+            record_type,
+            record_id,
+            orjson.dumps(data).decode(),
+            orjson.dumps(wire_data(data)).decode(),
+            now,
+            *CENTRAL_EDIT_CONSTANTS,
+        )
         for pk, record_type, record_id, data in edits
     ]
     pks = sorted(row[0] for row in rows)
@@ -212,7 +228,7 @@ def fan_out(db: DbParams, *, edits: list[tuple[int, str, str, dict[str, Any]]]) 
         cursor.executemany(
             "INSERT INTO records_record (id, record_type, record_id, data, wire, modified_at, store_id, "
             "ref_id, transfer_name_id, change_type, merged_into, is_deleted, source_site_id, "
-            "created_by_site_id) VALUES (%s, %s, %s, %s, %s, %s, '', '', '', 'U', '', 0, 1, 1) "
+            "created_by_site_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON DUPLICATE KEY UPDATE data = VALUES(data), wire = VALUES(wire), change_type = 'U', "
             "modified_at = VALUES(modified_at)",
             rows,

@@ -67,12 +67,13 @@ def insert_records(
     sql = (
         f"INSERT INTO {table} (record_type, record_id, store_id, ref_id, transfer_name_id, data, wire, "
         "change_type, merged_into, is_deleted, source_site_id, created_by_site_id, modified_at) "
-        "VALUES (%s, %s, %s, '', '', %s, %s, 'I', '', 0, 1, 1, %s)"
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     batch: list[tuple] = []
     with conn.cursor() as cursor:
         for record_type, record_id, data, wire in factory.rows(record_types, count):
-            batch.append((record_type, record_id, store_id, data, wire, now))
+            # Every value a placeholder, so that executemany writes one multi-row INSERT (bench/raw.py).
+            batch.append((record_type, record_id, store_id, "", "", data, wire, "I", "", 0, 1, 1, now))
             if len(batch) == INSERT_CHUNK:
                 cursor.executemany(sql, batch)
                 batch = []
