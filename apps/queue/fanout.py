@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
 from apps.records.models import Record, RecordType
+from apps.records.sql import insert_rows
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import chunks, placeholders, replace_into
@@ -46,8 +47,7 @@ def fan_out(*, record_pks: list[int], source_site_id: int) -> int:
             # Plain multi-row VALUES, not REPLACE ... SELECT: on MariaDB (innodb_autoinc_lock_mode=1)
             # an INSERT ... SELECT holds the table's AUTO-INC lock for the whole statement, which
             # deadlocks with concurrent fan-outs; a VALUES list takes it only to allocate the ids.
-            for rows in chunks(pairs, 5000):
-                cursor.executemany(f"{replace_into()} {Q} (site_id, record_id) VALUES (%s, %s)", rows)
+            insert_rows(cursor, head=f"{replace_into()} {Q} (site_id, record_id)", rows=pairs)
             written += len(pairs)
     return written
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
+from apps.records.sql import insert_rows
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
@@ -109,12 +110,11 @@ def remember_pushed(*, site_id: int, sync_ids: list[str], now) -> None:
     received_at = connection.ops.adapt_datetimefield_value(now)
     rows = [(site_id, key, received_at) for key in sorted({pushed_key(s) for s in sync_ids})]
     with connection.cursor() as cursor:
-        for batch in chunks(rows, 1000):
-            cursor.executemany(
-                f"{insert_ignore()} {PushedSyncId._meta.db_table} (site_id, sync_id, received_at) "
-                "VALUES (%s, %s, %s)",
-                batch,
-            )
+        insert_rows(
+            cursor,
+            head=f"{insert_ignore()} {PushedSyncId._meta.db_table} (site_id, sync_id, received_at)",
+            rows=rows,
+        )
 
 
 def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import connection
 
 from .models import Record
+from .sql import insert_rows
 
 TABLE = Record._meta.db_table
 # Column order of the upsert; the first two are the unique key.
@@ -107,12 +108,10 @@ def lock_existing(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Stor
     return found
 
 
-def upsert(records: list[StoredRecord], *, batch_size: int = 500) -> None:
-    """Insert or update the rows in one statement per batch, then fill in the new rows' primary keys."""
+def upsert(records: list[StoredRecord]) -> None:
+    """Insert or update the rows in multi-row statements, then fill in the new rows' primary keys."""
     if not records:
         return
-    columns = ", ".join(COLUMNS)
-    marks = ", ".join(["%s"] * len(COLUMNS))
     updated = [c for c in COLUMNS if c not in KEPT_ON_UPDATE]
     if connection.vendor == "mysql":
         conflict = "ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUES({c})" for c in updated)
@@ -120,11 +119,13 @@ def upsert(records: list[StoredRecord], *, batch_size: int = 500) -> None:
         conflict = "ON CONFLICT (record_type, record_id) DO UPDATE SET " + ", ".join(
             f"{c} = excluded.{c}" for c in updated
         )
-    sql = f"INSERT INTO {TABLE} ({columns}) VALUES ({marks}) {conflict}"
     with connection.cursor() as cursor:
-        for start in range(0, len(records), batch_size):
-            # mysqlclient turns executemany of INSERT ... VALUES into one multi-row statement.
-            cursor.executemany(sql, [r.as_row() for r in records[start : start + batch_size]])
+        insert_rows(
+            cursor,
+            head=f"INSERT INTO {TABLE} ({', '.join(COLUMNS)})",
+            rows=[r.as_row() for r in records],
+            tail=conflict,
+        )
     _fill_new_pks([r for r in records if r.pk is None])
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.queue.models import QuarantinedRecord
 from apps.records.models import Record
@@ -194,3 +196,44 @@ def test_a_refused_body_does_not_consume_its_sync_ids(sat):
     json_error(sat.post("queued_records", GOOD_THEN_NUMBER), 400)
 
     assert sat.push([location("L1", sync_id="s1")])["applied"] == 1
+
+
+# Text that would break a hand-built SQL literal: quotes, backslashes, a statement separator, format
+# markers, control characters, and characters outside the BMP.
+AWKWARD_TEXTS = [
+    'O\'Brien \\ "quoted" ; DROP TABLE records_record; --',
+    "100% %s %(name)s {}",
+    "line\nbreak\ttab\r\u0000nul\u001a",
+    "naïve café ✓ 😀 中文",
+    "",
+]
+
+
+def test_awkward_text_is_stored_and_delivered_exactly_as_pushed(sat, other):
+    records = [
+        name(f"N{i} {text[:40]}", text, sync_id=f"s{i}") | {"Data": {"ID": f"N{i} {text[:40]}", "name": text}}
+        for i, text in enumerate(AWKWARD_TEXTS)
+    ]
+
+    assert sat.push(records)["applied"] == len(AWKWARD_TEXTS)
+
+    for item in records:
+        assert stored("name", item["RecordID"]) == item["Data"]
+    pulled = {r["RecordID"]: r["data"] for r in other.pull()}
+    assert pulled == {item["RecordID"]: item["Data"] for item in records}
+
+
+def test_a_batch_larger_than_one_statement_is_written_whole(sat, other, monkeypatch):
+    # A tiny statement size makes the write path split the batch (on MariaDB) as a large push would.
+    monkeypatch.setattr("apps.records.sql.MAX_STATEMENT_BYTES", 300)
+    records = [name(f"N{i}", f"clinic {i}", sync_id=f"s{i}") for i in range(25)]
+
+    with CaptureQueriesContext(connection) as captured:
+        assert sat.push(records)["applied"] == 25
+
+    upserts = [q for q in captured.captured_queries if "INSERT INTO records_record" in q["sql"]]
+    if connection.vendor == "mysql":
+        assert len(upserts) > 1
+    else:  # SQLite binds the rows itself: one executemany whatever the size
+        assert len(upserts) == 1
+    assert sorted(r["RecordID"] for r in other.pull()) == sorted(f"N{i}" for i in range(25))

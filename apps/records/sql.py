@@ -1,0 +1,60 @@
+"""Multi-row INSERTs of plain tuples, written for each database the way it is fastest.
+
+SQLite binds parameters itself, so rows go to `executemany`. mysqlclient binds them on the client: it
+calls `Connection.literal` (Python) for every value and runs MySQL's charset-aware escaping over every
+byte, which for a push of 500 records (1.2 MB of JSON) took a third of the upsert's time. On MySQL and
+MariaDB the VALUES list is therefore written here: integers as digits, text as a hex literal with a
+charset introducer (`_utf8mb4 X'4142'` is the string 'AB'). `bytes.hex()` is one C pass, and a hex
+literal cannot end early whatever the text holds (quotes, backslashes, NUL), in any SQL mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+
+# Largest statement text one call sends. Below every current default of max_allowed_packet (4 MB in
+# MySQL 5.7, 16 MB in MariaDB, 64 MB in MySQL 8), and large enough for a push of 500 typical records
+# (their JSON twice, as hex: ~2.3 MB) to go in one statement.
+MAX_STATEMENT_BYTES = 3 << 20
+
+Row = Sequence[object]
+
+
+def insert_rows(cursor: CursorWrapper, *, head: str, rows: Sequence[Row], tail: str = "") -> None:
+    """Run `head VALUES (...), (...) tail` for the rows, in as few statements as the size limit allows.
+
+    `head` is e.g. "INSERT INTO t (a, b)" and `tail` an ON DUPLICATE KEY / ON CONFLICT clause. Values
+    may be str, int, bool or None.
+    """
+    if not rows:
+        return
+    if connection.vendor != "mysql":
+        marks = ", ".join(["%s"] * len(rows[0]))
+        cursor.executemany(f"{head} VALUES ({marks}) {tail}", rows)
+        return
+    values: list[str] = []
+    size = 0
+    for row in rows:
+        text = "(" + ", ".join(map(sql_literal, row)) + ")"
+        if values and size + len(text) > MAX_STATEMENT_BYTES:
+            cursor.execute(f"{head} VALUES {', '.join(values)} {tail}")
+            values, size = [], 0
+        values.append(text)
+        size += len(text) + 2
+    cursor.execute(f"{head} VALUES {', '.join(values)} {tail}")
+
+
+def sql_literal(value: object) -> str:
+    """A value as MySQL literal text that needs no escaping (see the module's docstring)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "_utf8mb4 X'" + value.encode().hex() + "'" if value else "''"
+    raise TypeError(f"no SQL literal for {type(value).__name__} values; pass str, int, bool or None")
