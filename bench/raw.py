@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from apps.records.changes import wire_data
+from apps.records.sql import sql_literal
 
 from .client import Outcome
 from .server import DbParams
@@ -29,10 +30,13 @@ _HEAD = (
 )
 RAW_RECORD = "bench_raw_record"
 RAW_PUSHED = "bench_raw_pushed"
-# store, ref, transfer name, change type, merged into, deleted, source site, created by site. Constants go
-# in as parameters too: mysqlclient's executemany writes one multi-row INSERT only when every value in
-# VALUES (...) is a placeholder, and one INSERT per row otherwise.
+# store, ref, transfer name, change type, merged into, deleted, source site, created by site.
 CENTRAL_EDIT_CONSTANTS = ("", "", "", "U", "", 0, 1, 1)
+
+
+def values_sql(rows: list[tuple]) -> str:
+    """A multi-row VALUES list written as the server writes it (apps/records/sql.py): the same text."""
+    return ", ".join("(" + ", ".join(map(sql_literal, row)) + ")" for row in rows)
 
 
 def create_raw_tables(db: DbParams) -> None:
@@ -162,7 +166,7 @@ def push(job: dict[str, Any]) -> Outcome:
         for path in job["files"]:
             body = Path(path).read_bytes()
             t0 = time.perf_counter()
-            now = datetime.now(UTC).replace(tzinfo=None)
+            now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
             records, pushed = [], []
             for item in orjson.loads(body):
                 data = item["Data"]
@@ -185,14 +189,13 @@ def push(job: dict[str, Any]) -> Outcome:
                 )
                 pushed.append((site_id, item["SyncID"], now))
             conn.begin()
-            cursor.executemany(
+            cursor.execute(
                 f"INSERT INTO {RAW_RECORD} (record_type, record_id, store_id, ref_id, transfer_name_id, "
                 "data, wire, change_type, merged_into, is_deleted, source_site_id, created_by_site_id, "
-                "modified_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                records,
+                f"modified_at) VALUES {values_sql(records)}"
             )
-            cursor.executemany(
-                f"INSERT INTO {RAW_PUSHED} (site_id, sync_id, received_at) VALUES (%s, %s, %s)", pushed
+            cursor.execute(
+                f"INSERT INTO {RAW_PUSHED} (site_id, sync_id, received_at) VALUES {values_sql(pushed)}"
             )
             conn.commit()
             outcome.latencies.append(time.perf_counter() - t0)
@@ -209,7 +212,7 @@ def fan_out(db: DbParams, *, edits: list[tuple[int, str, str, dict[str, Any]]]) 
     """
     conn = db.connect()
     t0 = time.perf_counter()
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     rows = [
         (
             pk,
@@ -225,13 +228,12 @@ def fan_out(db: DbParams, *, edits: list[tuple[int, str, str, dict[str, Any]]]) 
     pks = sorted(row[0] for row in rows)
     with conn.cursor() as cursor:
         conn.begin()
-        cursor.executemany(
+        cursor.execute(
             "INSERT INTO records_record (id, record_type, record_id, data, wire, modified_at, store_id, "
             "ref_id, transfer_name_id, change_type, merged_into, is_deleted, source_site_id, "
-            "created_by_site_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"created_by_site_id) VALUES {values_sql(rows)} "
             "ON DUPLICATE KEY UPDATE data = VALUES(data), wire = VALUES(wire), change_type = 'U', "
-            "modified_at = VALUES(modified_at)",
-            rows,
+            "modified_at = VALUES(modified_at)"
         )
         cursor.execute(
             "REPLACE INTO queue_queueentry (site_id, record_id) SELECT s.id, r.id FROM records_record r "

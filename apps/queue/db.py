@@ -40,6 +40,11 @@ def insert_ignore() -> str:
     return "INSERT IGNORE INTO" if is_mysql() else "INSERT OR IGNORE INTO"
 
 
+def ordered_join() -> str:
+    """A join that keeps the order the tables are written in (MySQL's STRAIGHT_JOIN, SQLite's CROSS JOIN)."""
+    return "STRAIGHT_JOIN" if is_mysql() else "CROSS JOIN"
+
+
 def _is_retryable(exc: Exception) -> bool:
     if isinstance(exc, IntegrityError):
         # Two writers inserting the same new record: the loser retries and then sees it as existing.

@@ -15,10 +15,10 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
 from apps.records.models import Record, RecordType
-from apps.records.sql import insert_rows
+from apps.records.sql import insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
-from .db import chunks, placeholders, replace_into
+from .db import chunks, ordered_join, replace_into
 from .models import QueueEntry
 
 Q = QueueEntry._meta.db_table
@@ -40,8 +40,7 @@ def fan_out(*, record_pks: list[int], source_site_id: int) -> int:
             # The source's own pending entry holds an older state than what it just pushed: drop it,
             # or its next pull would overwrite its newer local change.
             cursor.execute(
-                f"DELETE FROM {Q} WHERE site_id = %s AND record_id IN ({placeholders(len(batch))})",
-                [source_site_id, *batch],
+                f"DELETE FROM {Q} WHERE site_id = %s AND record_id IN ({int_list(batch)})", [source_site_id]
             )
             pairs = _destinations(cursor, batch=batch, source_site_id=source_site_id)
             # Plain multi-row VALUES, not REPLACE ... SELECT: on MariaDB (innodb_autoinc_lock_mode=1)
@@ -54,21 +53,25 @@ def fan_out(*, record_pks: list[int], source_site_id: int) -> int:
 
 def _destinations(cursor: CursorWrapper, *, batch: list[int], source_site_id: int) -> list[tuple[int, int]]:
     """(site, record) pairs of the batch, in queue order: referenced tables first, then by record."""
-    marks = placeholders(len(batch))
+    ids = int_list(batch)
     excluded = [PRIMARY_SITE_ID, source_site_id]
     by_store = f"""SELECT st.site_id, r.id, t.dump_order FROM {R} r
         JOIN {T} t ON t.name = r.record_type
         JOIN {ST} st ON {{join}}
         JOIN {S} s ON s.id = st.site_id AND s.is_active
-        WHERE r.id IN ({marks}) AND t.scope <> 'central' AND st.site_id <> %s AND st.site_id <> %s"""
+        WHERE r.id IN ({ids}) AND t.scope <> 'central' AND st.site_id <> %s AND st.site_id <> %s"""
+    # Central records are paired with the sites after their type is known: left to itself, MariaDB starts
+    # from the small sites table and pairs every site with every record of the batch before filtering
+    # on the scope (3.7 ms instead of 1 ms for a push of 500 store records).
+    join = ordered_join()
     cursor.execute(
         f"""SELECT s.id, r.id, t.dump_order FROM {R} r
-        JOIN {T} t ON t.name = r.record_type
-        JOIN {S} s ON s.is_active AND s.id <> %s AND s.id <> %s
-        WHERE r.id IN ({marks}) AND t.scope = 'central'
+        {join} {T} t ON t.name = r.record_type
+        {join} {S} s ON s.is_active AND s.id <> %s AND s.id <> %s
+        WHERE r.id IN ({ids}) AND t.scope = 'central'
         UNION {by_store.format(join="st.id = r.store_id")}
         UNION {by_store.format(join="r.transfer_name_id <> '' AND st.name_id = r.transfer_name_id")}""",
-        [*excluded, *batch, *batch, *excluded, *batch, *excluded],
+        [*excluded, *excluded, *excluded],
     )
     rows = sorted(cursor.fetchall(), key=lambda row: (row[2], row[1], row[0]))
     return [(site_id, record_id) for site_id, record_id, _ in rows]

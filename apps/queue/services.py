@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
-from apps.records.sql import insert_rows
+from apps.records.sql import insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
@@ -162,10 +162,7 @@ def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
     deleted = 0
     with connection.cursor() as cursor:
         for batch in chunks(ids, 1000):
-            cursor.execute(
-                f"DELETE FROM {Q} WHERE site_id = %s AND id IN ({placeholders(len(batch))})",
-                [site.pk, *batch],
-            )
+            cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s AND id IN ({int_list(batch)})", [site.pk])
             deleted += cursor.rowcount
     return deleted
 

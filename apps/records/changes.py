@@ -52,5 +52,9 @@ def wire_value(value: Any) -> str:
 
 
 def wire_data(data: dict[str, Any]) -> dict[str, str]:
-    # Most values arrive as strings already; skip the call for them (this runs for every field pushed).
-    return {key: value if type(value) is str else wire_value(value) for key, value in data.items()}
+    # Most values arrive as strings and most others as integers: both without a call (this runs for
+    # every field pushed). bool is not `int` by type, so True still becomes "true".
+    return {
+        key: value if (kind := type(value)) is str else str(value) if kind is int else wire_value(value)
+        for key, value in data.items()
+    }

@@ -10,7 +10,7 @@ literal cannot end early whatever the text holds (quotes, backslashes, NUL), in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
@@ -45,6 +45,12 @@ def insert_rows(cursor: CursorWrapper, *, head: str, rows: Sequence[Row], tail: 
         values.append(text)
         size += len(text) + 2
     cursor.execute(f"{head} VALUES {', '.join(values)} {tail}")
+
+
+def int_list(values: Iterable[int]) -> str:
+    """Integers (primary keys) as an inline SQL list: `int()` makes them safe, and binding 500 of them
+    costs 500 Python calls in mysqlclient."""
+    return ", ".join(map(str, map(int, values)))
 
 
 def sql_literal(value: object) -> str:
