@@ -9,6 +9,9 @@ set -euo pipefail
 
 DIR="${MARIADB_DIR:-${TMPDIR:-/tmp}/syncserver-mariadb}"
 PORT="${MARIADB_PORT:-3307}"
+# Large enough to hold the full benchmark's data (~2 GB of records and queue); InnoDB only takes the
+# memory as pages are used, so a test run stays small.
+BUFFER_POOL="${MARIADB_BUFFER_POOL_SIZE:-3G}"
 SOCKET="$DIR/mysqld.sock"
 USER_NAME=syncserver
 PASSWORD=syncserver
@@ -32,7 +35,7 @@ start() {
   local server; server=$(command -v mariadbd || command -v mysqld)
   "$server" --no-defaults --datadir="$DIR/data" --socket="$SOCKET" --port="$PORT" \
     --bind-address=127.0.0.1 --pid-file="$DIR/mysqld.pid" --log-error="$DIR/error.log" \
-    --user="$(id -un)" --skip-log-bin --innodb-buffer-pool-size=1G --innodb-log-file-size=256M \
+    --user="$(id -un)" --skip-log-bin --innodb-buffer-pool-size="$BUFFER_POOL" --innodb-log-file-size=256M \
     --innodb-flush-log-at-trx-commit=2 --max-connections=300 --character-set-server=utf8mb4 \
     --collation-server=utf8mb4_unicode_ci --max-allowed-packet=64M >/dev/null 2>&1 &
   for _ in $(seq 1 60); do
