@@ -72,7 +72,7 @@ def insert_records(
     batch: list[tuple] = []
     with conn.cursor() as cursor:
         for record_type, record_id, data, wire in factory.rows(record_types, count):
-            # Every value a placeholder, so that executemany writes one multi-row INSERT (bench/raw.py).
+            # Every value a placeholder: mysqlclient writes one multi-row INSERT only then, else one per row.
             batch.append((record_type, record_id, store_id, "", "", data, wire, "I", "", 0, 1, 1, now))
             if len(batch) == INSERT_CHUNK:
                 cursor.executemany(sql, batch)
