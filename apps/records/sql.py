@@ -23,28 +23,43 @@ MAX_STATEMENT_BYTES = 3 << 20
 Row = Sequence[object]
 
 
-def insert_rows(cursor: CursorWrapper, *, head: str, rows: Sequence[Row], tail: str = "") -> None:
+def insert_rows(
+    cursor: CursorWrapper, *, head: str, rows: Sequence[Row], tail: str = "", returning: str = ""
+) -> list[tuple]:
     """Run `head VALUES (...), (...) tail` for the rows, in as few statements as the size limit allows.
 
     `head` is e.g. "INSERT INTO t (a, b)" and `tail` an ON DUPLICATE KEY / ON CONFLICT clause. Values
-    may be str, int, bool or None.
+    may be str, int, bool or None. `returning` (columns) asks for the written rows back, which only
+    MariaDB can do here (see `can_return_rows`); the rows are returned.
     """
     if not rows:
-        return
+        return []
     if connection.vendor != "mysql":
+        if returning:
+            raise ValueError("RETURNING from a multi-row INSERT is only written for MariaDB here")
         marks = ", ".join(["%s"] * len(rows[0]))
         cursor.executemany(f"{head} VALUES ({marks}) {tail}", rows)
-        return
+        return []
+    suffix = f"{tail} RETURNING {returning}" if returning else tail
+    written: list[tuple] = []
     values: list[str] = []
     size = 0
     for row in rows:
         text = "(" + ", ".join(map(sql_literal, row)) + ")"
         if values and size + len(text) > MAX_STATEMENT_BYTES:
-            cursor.execute(f"{head} VALUES {', '.join(values)} {tail}")
+            cursor.execute(f"{head} VALUES {', '.join(values)} {suffix}")
+            written.extend(cursor.fetchall() if returning else ())
             values, size = [], 0
         values.append(text)
         size += len(text) + 2
-    cursor.execute(f"{head} VALUES {', '.join(values)} {tail}")
+    cursor.execute(f"{head} VALUES {', '.join(values)} {suffix}")
+    written.extend(cursor.fetchall() if returning else ())
+    return written
+
+
+def can_return_rows() -> bool:
+    """MariaDB 10.5+ returns rows from INSERT ... ON DUPLICATE KEY UPDATE; MySQL cannot."""
+    return connection.vendor == "mysql" and connection.features.can_return_rows_from_bulk_insert
 
 
 def int_list(values: Iterable[int]) -> str:

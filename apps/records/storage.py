@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection
 
 from .models import Record
-from .sql import insert_rows
+from .sql import can_return_rows, insert_rows
 
 TABLE = Record._meta.db_table
 # Column order of the upsert; the first two are the unique key.
@@ -119,17 +119,28 @@ def upsert(records: list[StoredRecord]) -> None:
         conflict = "ON CONFLICT (record_type, record_id) DO UPDATE SET " + ", ".join(
             f"{c} = excluded.{c}" for c in updated
         )
+    # Where the database can, the statement itself returns the keys of the rows it wrote; otherwise
+    # they are read back (one more indexed query per record type).
+    returning = "id, record_type, record_id" if can_return_rows() else ""
     with connection.cursor() as cursor:
-        insert_rows(
+        written = insert_rows(
             cursor,
             head=f"INSERT INTO {TABLE} ({', '.join(COLUMNS)})",
             rows=[r.as_row() for r in records],
             tail=conflict,
+            returning=returning,
         )
-    _fill_new_pks([r for r in records if r.pk is None])
+    new = {(r.record_type, r.record_id): r for r in records if r.pk is None}
+    for pk, record_type, record_id in written:
+        record = new.pop((record_type, record_id), None)
+        if record is not None:
+            record.pk = pk
+    _fill_new_pks(list(new.values()))
 
 
 def _fill_new_pks(records: list[StoredRecord]) -> None:
+    if not records:
+        return
     by_type: dict[str, dict[str, StoredRecord]] = defaultdict(dict)
     for record in records:
         by_type[record.record_type][record.record_id] = record
