@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from apps.records.changes import wire_data
-from apps.records.sql import sql_literal
+from apps.records.sql import row_literal
 
 from .client import Outcome
 from .server import DbParams
@@ -36,7 +36,7 @@ CENTRAL_EDIT_CONSTANTS = ("", "", "", "U", "", 0, 1, 1)
 
 def values_sql(rows: list[tuple]) -> str:
     """A multi-row VALUES list written as the server writes it (apps/records/sql.py): the same text."""
-    return ", ".join("(" + ", ".join(map(sql_literal, row)) + ")" for row in rows)
+    return ", ".join(map(row_literal, rows))
 
 
 def create_raw_tables(db: DbParams) -> None:

@@ -45,7 +45,7 @@ def insert_rows(
     values: list[str] = []
     size = 0
     for row in rows:
-        text = "(" + ", ".join(map(sql_literal, row)) + ")"
+        text = row_literal(row)
         if values and size + len(text) > MAX_STATEMENT_BYTES:
             cursor.execute(f"{head} VALUES {', '.join(values)} {suffix}")
             written.extend(cursor.fetchall() if returning else ())
@@ -60,6 +60,11 @@ def insert_rows(
 def can_return_rows() -> bool:
     """MariaDB 10.5+ returns rows from INSERT ... ON DUPLICATE KEY UPDATE; MySQL cannot."""
     return connection.vendor == "mysql" and connection.features.can_return_rows_from_bulk_insert
+
+
+def row_literal(row: Row) -> str:
+    """One row of a VALUES list: `(_utf8mb4 X'..', 3, NULL)`."""
+    return "(" + ", ".join(map(sql_literal, row)) + ")"
 
 
 def int_list(values: Iterable[int]) -> str:
