@@ -2,7 +2,7 @@
 
 SQLite binds parameters itself, so rows go to `executemany`. mysqlclient binds them on the client: it
 calls `Connection.literal` (Python) for every value and runs MySQL's charset-aware escaping over every
-byte, which for a push of 500 records (1.2 MB of JSON) took a third of the upsert's time. On MySQL and
+byte, which for a push of 500 records (1.2 MB of JSON) took 17 of the upsert's 41 ms. On MySQL and
 MariaDB the VALUES list is therefore written here: integers as digits, text as a hex literal with a
 charset introducer (`_utf8mb4 X'4142'` is the string 'AB'). `bytes.hex()` is one C pass, and a hex
 literal cannot end early whatever the text holds (quotes, backslashes, NUL), in any SQL mode.
