@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from apps.records.changes import wire_data
+from apps.records.canonical import wire_record
 from apps.records.sql import row_literal
 
 from .client import Outcome
@@ -178,7 +178,7 @@ def push(job: dict[str, Any]) -> Outcome:
                         data.get("transaction_ID", ""),
                         "",
                         orjson.dumps(data).decode(),
-                        orjson.dumps(wire_data(data)).decode(),
+                        orjson.dumps(wire_record(item["RecordType"], data)).decode(),
                         "I",
                         "",
                         0,
@@ -219,7 +219,7 @@ def fan_out(db: DbParams, *, edits: list[tuple[int, str, str, dict[str, Any]]]) 
             record_type,
             record_id,
             orjson.dumps(data).decode(),
-            orjson.dumps(wire_data(data)).decode(),
+            orjson.dumps(wire_record(record_type, data)).decode(),
             now,
             *CENTRAL_EDIT_CONSTANTS,
         )

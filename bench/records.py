@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from apps.queue.demodata import generate_item, generate_name, generate_trans_line
-from apps.records.changes import wire_data
+from apps.records.canonical import wire_record
 
 TEMPLATES = 500
 
@@ -46,7 +46,12 @@ class Factory:
         for i in range(count):
             record_type = record_types[i % len(record_types)]
             data = self.record(record_type)
-            yield record_type, data["ID"], orjson.dumps(data).decode(), orjson.dumps(wire_data(data)).decode()
+            yield (
+                record_type,
+                data["ID"],
+                orjson.dumps(data).decode(),
+                orjson.dumps(wire_record(record_type, data)).decode(),
+            )
 
     def push_batch(self, *, store_id: str, size: int) -> bytes:
         """A v3 push body: `size` new trans_line records of the store (~1.2 KB of JSON each)."""

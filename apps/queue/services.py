@@ -171,9 +171,11 @@ def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
 def initial_dump(*, site: Site, full: bool) -> int:
     """Rebuild the site's queue from scratch in SQL; returns its new length.
 
-    `full`: everything routed to the site (a re-install). Otherwise the mobile-store subset: the site's
-    stores' own data, and the central records those stores can see (items through item_store_join,
-    names through name_store_join, the small global tables whole). Referenced tables come first.
+    `full`: everything routed to the site (a re-install). Otherwise the mobile-store subset: only the
+    tables the mobile app integrates (`mobile` in the registry), of them the site's stores' own data and
+    the central records those stores can see (items through item_store_join, names through
+    name_store_join, the small global tables whole) or that the site created (its patients).
+    Referenced tables come first.
 
     One INSERT ... SELECT over three index ranges (central records have store_id ''; the site's
     stores; transfers to them), each served by an index that covers the filter, so the wide rows
@@ -181,17 +183,19 @@ def initial_dump(*, site: Site, full: bool) -> int:
     """
     own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
     own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s"
-    central_filter, central_params = "", []
+    central_filter, central_params, mobile_filter, mobile_params = "", [], "", []
     if not full:
         visible = (
             f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
             f"AND j.store_id IN ({own_stores})"
         )
         central_filter = (
-            f"AND (t.mobile_via = '' OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
+            f"AND (t.mobile_via = '' OR r.created_by_site_id = %s "
+            f"OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
             f"OR (t.mobile_match = 'ref' AND r.ref_id IN ({visible})))"
         )
-        central_params = [False, site.pk, False, site.pk]
+        central_params = [site.pk, False, site.pk, False, site.pk]
+        mobile_filter, mobile_params = "AND t.mobile = %s", [True]
     routed = f"SELECT r.id AS id, t.dump_order AS dump_order FROM {R} r JOIN {T} t ON t.name = r.record_type"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s", [site.pk])
@@ -199,15 +203,27 @@ def initial_dump(*, site: Site, full: bool) -> int:
             f"""{insert_ignore()} {Q} (site_id, record_id)
             SELECT %s, u.id FROM (
                 {routed} WHERE r.store_id = '' AND r.is_deleted = %s AND t.scope = 'central'
-                    {central_filter}
+                    {mobile_filter} {central_filter}
                 UNION ALL
                 {routed} WHERE r.store_id IN ({own_stores}) AND r.is_deleted = %s AND t.scope <> 'central'
+                    {mobile_filter}
                 UNION ALL
                 {routed} WHERE r.transfer_name_id IN ({own_names}) AND r.is_deleted = %s
-                    AND t.scope <> 'central'
+                    AND t.scope <> 'central' {mobile_filter}
             ) u
             ORDER BY u.dump_order, u.id""",
-            [site.pk, False, *central_params, site.pk, False, site.pk, False],
+            [
+                site.pk,
+                False,
+                *mobile_params,
+                *central_params,
+                site.pk,
+                False,
+                *mobile_params,
+                site.pk,
+                False,
+                *mobile_params,
+            ],
         )
     return QueueEntry.objects.filter(site_id=site.pk).count()
 

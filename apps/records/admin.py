@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import RecordType
+from .models import RecordType, UnknownField
 
 
 @admin.register(RecordType)
@@ -26,9 +26,10 @@ class RecordTypeAdmin(admin.ModelAdmin):
         "store_field",
         "parent_type",
         "mobile_via",
+        "mobile",
         "field_count",
     ]
-    list_filter = ["scope"]
+    list_filter = ["scope", "mobile"]
     search_fields = ["name", "=table_number"]
     ordering = ["table_number"]
     list_per_page = 200
@@ -40,4 +41,21 @@ class RecordTypeAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UnknownField)
+class UnknownFieldAdmin(admin.ModelAdmin):
+    """Field names clients send that the registry lacks: add them to fixtures/registry.json (with new
+    v1 numbers) so v1 clients receive them too. The records themselves were kept."""
+
+    list_display = ["record_type", "name", "example", "first_seen_at", "last_seen_at", "last_site"]
+    list_filter = ["record_type"]
+    search_fields = ["record_type", "name"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

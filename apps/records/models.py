@@ -25,6 +25,9 @@ class RecordType(models.Model):
         max_length=64, blank=True, help_text="Join table that decides which records a mobile store sees."
     )
     mobile_match = models.CharField(max_length=8, blank=True)
+    mobile = models.BooleanField(
+        default=False, help_text="The mobile app integrates this table: it is in the mobile initial dump."
+    )
     field_count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -56,8 +59,10 @@ class Record(models.Model):
     transfer_name_id = models.CharField(
         max_length=100, blank=True, help_text="For transfers, the name_ID of the other party."
     )
-    data = models.TextField(help_text="The record as last received (JSON).")
-    wire = models.TextField(help_text="The record's `data` as pulled: JSON with every value a string.")
+    data = models.TextField(help_text="The record exactly as last received (JSON).")
+    wire = models.TextField(
+        help_text="The canonical form pulls send: every field, registry spelling, every value a string."
+    )
     change_type = models.CharField(max_length=1, choices=ChangeType.choices)
     merged_into = models.CharField(max_length=100, blank=True)
     is_deleted = models.BooleanField(default=False)
@@ -81,3 +86,22 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type_id} {self.record_id}"
+
+
+class UnknownField(models.Model):
+    """A field name a client sent that the registry does not know. The record was kept with it (v2/v3
+    pulls carry it); the operator adds it to fixtures/registry.json so v1 can number it."""
+
+    record_type = models.CharField(max_length=64)
+    name = models.CharField(max_length=128)
+    example = models.CharField(max_length=200, blank=True, help_text="A value seen (cut to 200 characters).")
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record_type", "name"], name="unknown_field_unique")]
+        ordering = ["record_type", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.record_type}.{self.name}"

@@ -17,10 +17,15 @@ from typing import Literal
 import orjson
 from django.conf import settings
 
+from .fieldtypes import EMPTY_WIRE, FIELD_TYPES
+
 REGISTRY_PATH = Path(settings.BASE_DIR) / "fixtures" / "registry.json"
 
 Scope = Literal["central", "store", "transfer"]
 SCOPES: tuple[Scope, ...] = ("central", "store", "transfer")
+# Which existing records of a table a satellite may change, when it may write the table at all:
+# "creator" only those it created; "visible" also those one of its stores can see (mobile_via).
+SatelliteEdit = Literal["creator", "visible"]
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,28 @@ class RecordTypeSpec:
     mobile_via: str | None = None
     mobile_match: Literal["id", "ref"] | None = None
     satellite_may_create: bool = False
+    satellite_may_edit: SatelliteEdit = "creator"
+    # Field values a record must have, before and after the change, for a satellite to write it
+    # (e.g. only names of type patient).
+    satellite_only_when: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # The mobile app integrates this table: it is part of the mobile initial dump.
+    mobile: bool = False
+    field_types: dict[str, str] = field(default_factory=dict, compare=False)
     field_names: dict[int, str] = field(default_factory=dict, compare=False)
+    # Field names by their lower case: clients spell them in any case; we keep the registry's spelling.
+    names_by_lower: dict[str, str] = field(default_factory=dict, compare=False)
+    # Every field's empty wire value, in field-number order: the skeleton of a whole record.
+    empty_record: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def is_central(self) -> bool:
         return self.scope == "central"
+
+    def field_name(self, name: str) -> str | None:
+        """The registry's spelling of a field name given in any case; None for an unknown field."""
+        if name in self.fields:
+            return name
+        return self.names_by_lower.get(name.lower())
 
 
 @dataclass(frozen=True)
@@ -68,6 +90,8 @@ def parse_registry(raw: bytes) -> Registry:
     by_number: dict[int, RecordTypeSpec] = {}
     for entry in document["record_types"]:
         fields = {str(k): int(v) for k, v in entry["fields"].items()}
+        field_types = {name: str(entry.get("field_types", {}).get(name, "text")) for name in fields}
+        ordered = sorted(fields, key=fields.__getitem__)
         spec = RecordTypeSpec(
             name=entry["name"],
             table_number=int(entry["table_number"]),
@@ -83,8 +107,17 @@ def parse_registry(raw: bytes) -> Registry:
             mobile_via=entry.get("mobile_via"),
             mobile_match=entry.get("mobile_match"),
             satellite_may_create=bool(entry.get("satellite_may_create", False)),
+            satellite_may_edit=entry.get("satellite_may_edit", "creator"),
+            satellite_only_when={
+                name: tuple(values) for name, values in (entry.get("satellite_only_when") or {}).items()
+            },
+            mobile=bool(entry.get("mobile", False)),
+            field_types=field_types,
             field_names={number: name for name, number in fields.items()},
+            names_by_lower={name.lower(): name for name in fields},
+            empty_record={name: EMPTY_WIRE[field_types[name]] for name in ordered if name in field_types},
         )
+        _check_types(spec, entry)
         _check_spec(spec, types, by_number)
         types[spec.name] = spec
         by_number[spec.table_number] = spec
@@ -113,6 +146,23 @@ def _check_spec(
             raise RegistryError(f"{spec.name}: {attribute} {name} is not one of its fields")
     if spec.scope != "central" and not (spec.store_field or spec.parent_type):
         raise RegistryError(f"{spec.name}: store data needs a store_field or a parent_type")
+    if len(spec.names_by_lower) != len(spec.fields):
+        raise RegistryError(f"{spec.name}: two fields differ only in case; field names match in any case")
+    if spec.satellite_may_edit not in ("creator", "visible"):
+        raise RegistryError(f"{spec.name}: satellite_may_edit must be 'creator' or 'visible'")
+    if spec.satellite_may_edit == "visible" and not spec.mobile_via:
+        raise RegistryError(f"{spec.name}: satellite_may_edit 'visible' needs mobile_via")
+    for name in spec.satellite_only_when:
+        if name not in spec.fields:
+            raise RegistryError(f"{spec.name}: satellite_only_when names {name}, not one of its fields")
+
+
+def _check_types(spec: RecordTypeSpec, entry: dict) -> None:
+    for name, kind in (entry.get("field_types") or {}).items():
+        if name not in spec.fields:
+            raise RegistryError(f"{spec.name}: field_types names {name}, not one of its fields")
+        if kind not in FIELD_TYPES:
+            raise RegistryError(f"{spec.name}.{name}: unknown field type {kind!r} (one of {FIELD_TYPES})")
 
 
 @functools.cache

@@ -27,6 +27,7 @@ def sync_registry(registry: Registry | None = None) -> int:
                 "parent_type": spec.parent_type or "",
                 "mobile_via": spec.mobile_via or "",
                 "mobile_match": spec.mobile_match or "",
+                "mobile": spec.mobile,
                 "field_count": len(spec.fields),
             }
             row = existing.get(spec.name)

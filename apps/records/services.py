@@ -3,7 +3,11 @@
 `write_records` is the single write path: sync pushes, `loadrecords` and the admin all go through it
 (via apps.queue.services, which adds the fan-out). It runs inside the caller's transaction and does a
 bounded number of queries whatever the batch size: one locking read per record type in the batch, one
-read of parents per parent type, one bulk insert, one bulk update.
+read of parents per parent type, one visibility read per join table, one bulk upsert.
+
+A record is stored twice on purpose: `data` exactly as the client sent it (keys as spelled, values as
+typed), and `wire`, its canonical form (apps.records.canonical): every field of the table in the
+registry's spelling and its type's canonical text. Pulls, routing and ownership read the canonical form.
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import orjson
 from django.utils import timezone
 
-from apps.sites.models import PRIMARY_SITE_ID, Store
+from apps.sites.models import Store
 
-from .changes import Change, Refusal, wire_data
-from .models import Record
+from .canonical import CanonicalRecord, FieldError, canonicalise
+from .changes import Change, Refusal
+from .models import Record, UnknownField
+from .ownership import OwnershipGuard, StoredState
 from .registry import RecordTypeSpec, Registry, get_registry
 from .storage import StoredRecord, lock_existing, upsert
 
@@ -35,11 +40,19 @@ class WriteResult:
     deleted: int = 0
     unchanged: int = 0
     refused: list[Refusal] = field(default_factory=list)
-    applied_changes: list[Change] = field(default_factory=list)
+    # Field names the registry does not know, per record type, with a value seen (for the operator).
+    unknown_fields: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
 
 
 def validate_change(change: Change, registry: Registry) -> str | None:
     """Why the change cannot be applied, in words; None when it is well formed."""
+    reason = _envelope_refusal(change, registry)
+    if reason is None and change.action == "upsert":
+        reason = _read_fields(change, registry.types[change.record_type])[0]
+    return reason
+
+
+def _envelope_refusal(change: Change, registry: Registry) -> str | None:
     spec = registry.get(change.record_type)
     if spec is None:
         return f"unknown record type '{change.record_type}'"
@@ -47,27 +60,23 @@ def validate_change(change: Change, registry: Registry) -> str | None:
         return "the record has no RecordID"
     if len(change.record_id) > MAX_ID_LENGTH:
         return f"RecordID is longer than {MAX_ID_LENGTH} characters"
-    if change.action == "merge":
-        if not change.merge_keep_id:
-            return "a merge needs mergeIDtokeep and mergeIDtodelete"
-        return None
-    if change.action == "delete":
-        return None
-    if not isinstance(change.data, dict):
+    if change.action == "merge" and not change.merge_keep_id:
+        return "a merge needs mergeIDtokeep and mergeIDtodelete"
+    if change.action == "upsert" and not isinstance(change.data, dict):
         return "an insert or update needs a data object"
-    unknown = [name for name in change.data if name not in spec.fields]
-    if unknown:
-        return f"unknown field(s) of {spec.name}: {', '.join(sorted(unknown)[:10])}"
-    key = change.data.get(spec.key_field)
-    if key is not None and str(key) != change.record_id:
-        return f"RecordID '{change.record_id}' does not match {spec.key_field} '{key}' in the data"
     return None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
+def _read_fields(change: Change, spec: RecordTypeSpec) -> tuple[str | None, CanonicalRecord]:
+    """The canonical form of an upsert's fields, or why they cannot be read."""
+    try:
+        fields = canonicalise(spec, change.data or {})
+    except FieldError as error:
+        return str(error), CanonicalRecord()
+    key = fields.values.get(spec.key_field)
+    if key is not None and key != change.record_id:
+        return f"RecordID '{change.record_id}' does not match {spec.key_field} '{key}' in the data", fields
+    return None, fields
 
 
 def write_records(
@@ -87,19 +96,33 @@ def write_records(
     result = WriteResult()
 
     latest: dict[tuple[str, str], Change] = {}
+    canonical: dict[tuple[str, str], CanonicalRecord] = {}
     for change in changes:
-        reason = validate_change(change, registry)
+        key = (change.record_type, change.record_id)
+        reason = _envelope_refusal(change, registry)
+        if reason is None and change.action == "upsert":
+            reason, canonical[key] = _read_fields(change, registry.types[change.record_type])
         if reason:
             result.refused.append(Refusal(change, reason))
             continue
         # The same record twice in one batch: the later change wins, as if applied in order.
-        latest.pop((change.record_type, change.record_id), None)
-        latest[(change.record_type, change.record_id)] = change
+        latest.pop(key, None)
+        latest[key] = change
     if not latest:
         return result
 
     existing = lock_existing(latest.keys())
-    parents = _load_parents(latest.values(), registry)
+    # What was stored before any change of this batch: ownership is decided on it.
+    before = {key: StoredState.of(record) for key, record in existing.items()}
+    parents = _load_parents(latest, canonical, registry)
+    guard = OwnershipGuard.for_batch(
+        source_site_id=source_site_id,
+        owner_store_ids=owner_store_ids,
+        registry=registry,
+        before=before,
+        changes=latest,
+        canonical=canonical,
+    )
 
     to_write: list[StoredRecord] = []
     changed_transfers: list[StoredRecord] = []
@@ -112,18 +135,20 @@ def write_records(
         was_live = current is not None and not current.is_deleted
         old_transfer = current.transfer_name_id if current else ""
         if change.action == "upsert":
-            _fill_upsert(record, change, spec, parents)
-            refusal = _ownership_refusal(record, current, spec, source_site_id, owner_store_ids)
+            fields = canonical[key]
+            _fill_upsert(record, change, fields, spec, parents)
+            refusal = guard.refusal(spec, change.record_id, record.store_id, fields)
             if refusal:
                 result.refused.append(Refusal(change, refusal))
                 continue
-            data_text = orjson.dumps(change.data).decode()
-            if was_live and record.data == data_text:
+            if fields.unknown:
+                result.unknown_fields[spec.name].update(fields.unknown)
+            wire_text = fields.wire_text(spec)
+            if was_live and record.wire == wire_text:
                 result.unchanged += 1
-                result.applied_changes.append(change)
                 continue
-            record.data = data_text
-            record.wire = orjson.dumps(wire_data(change.data or {})).decode()
+            record.data = orjson.dumps(change.data).decode()
+            record.wire = wire_text
             record.change_type = Record.ChangeType.UPDATE if was_live else Record.ChangeType.INSERT
             record.is_deleted = False
             record.merged_into = ""
@@ -131,9 +156,8 @@ def write_records(
             if not was_live:
                 # Nothing to delete: applied, and nobody needs telling.
                 result.unchanged += 1
-                result.applied_changes.append(change)
                 continue
-            refusal = _ownership_refusal(record, current, spec, source_site_id, owner_store_ids)
+            refusal = guard.refusal(spec, change.record_id, record.store_id, None)
             if refusal:
                 result.refused.append(Refusal(change, refusal))
                 continue
@@ -143,7 +167,6 @@ def write_records(
             record.merged_into = change.merge_keep_id if merge else ""
         record.source_site_id = source_site_id
         record.modified_at = now
-        result.applied_changes.append(change)
         to_write.append(record)
         if current is None:
             result.added += 1
@@ -157,7 +180,31 @@ def write_records(
     upsert(to_write)
     result.written_pks = [r.pk for r in to_write if r.pk is not None]
     result.written_pks += _cascade_transfer_to_children(changed_transfers, registry)
+    if result.unknown_fields:
+        _note_unknown_fields(result.unknown_fields, site_id=source_site_id, now=now)
     return result
+
+
+def _note_unknown_fields(unknown: dict[str, dict[str, str]], *, site_id: int, now: datetime) -> None:
+    """Remember field names the registry lacks, for the operator: one upsert, whatever the batch."""
+    rows = [
+        UnknownField(
+            record_type=record_type,
+            name=name[:128],
+            example=example[:200],
+            first_seen_at=now,
+            last_seen_at=now,
+            last_site_id=site_id,
+        )
+        for record_type, names in sorted(unknown.items())
+        for name, example in sorted(names.items())
+    ]
+    UnknownField.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["record_type", "name"],
+        update_fields=["example", "last_seen_at", "last_site"],
+    )
 
 
 @dataclass(frozen=True)
@@ -166,7 +213,11 @@ class ParentInfo:
     transfer_name_id: str
 
 
-def _load_parents(changes: Iterable[Change], registry: Registry) -> dict[tuple[str, str], ParentInfo]:
+def _load_parents(
+    changes: dict[tuple[str, str], Change],
+    canonical: dict[tuple[str, str], CanonicalRecord],
+    registry: Registry,
+) -> dict[tuple[str, str], ParentInfo]:
     """Store and transfer party of the parents (a transact for its lines) that the batch refers to.
 
     A parent in the same batch wins over its stored state, so header and lines pushed together route
@@ -174,19 +225,19 @@ def _load_parents(changes: Iterable[Change], registry: Registry) -> dict[tuple[s
     """
     wanted: dict[str, set[str]] = defaultdict(set)
     in_batch: dict[tuple[str, str], ParentInfo] = {}
-    changes = list(changes)
-    for change in changes:
-        spec = registry.types[change.record_type]
-        if spec.parent_type and change.data and spec.parent_field:
-            parent_id = _text(change.data.get(spec.parent_field))
+    for key in changes:
+        spec = registry.types[key[0]]
+        if spec.parent_type and spec.parent_field and key in canonical:
+            parent_id = canonical[key].get(spec.parent_field)
             if parent_id:
                 wanted[spec.parent_type].add(parent_id)
-    for change in changes:
+    for key, change in changes.items():
         spec = registry.types[change.record_type]
-        if change.action == "upsert" and change.data and change.record_id in wanted.get(spec.name, ()):
-            in_batch[(spec.name, change.record_id)] = ParentInfo(
-                store_id=_text(change.data.get(spec.store_field)) if spec.store_field else change.store_id,
-                transfer_name_id=_text(change.data.get(spec.transfer_field)) if spec.transfer_field else "",
+        if change.action == "upsert" and change.record_id in wanted.get(spec.name, ()):
+            fields = canonical[key]
+            in_batch[key] = ParentInfo(
+                store_id=fields.get(spec.store_field) if spec.store_field else change.store_id,
+                transfer_name_id=fields.get(spec.transfer_field),
             )
     parents: dict[tuple[str, str], ParentInfo] = {}
     for parent_type, ids in wanted.items():
@@ -202,52 +253,30 @@ def _load_parents(changes: Iterable[Change], registry: Registry) -> dict[tuple[s
 
 
 def _fill_upsert(
-    record: StoredRecord, change: Change, spec: RecordTypeSpec, parents: dict[tuple[str, str], ParentInfo]
+    record: StoredRecord,
+    change: Change,
+    fields: CanonicalRecord,
+    spec: RecordTypeSpec,
+    parents: dict[tuple[str, str], ParentInfo],
 ) -> None:
-    data = change.data or {}
     parent = None
     if spec.parent_type and spec.parent_field:
-        parent = parents.get((spec.parent_type, _text(data.get(spec.parent_field))))
+        parent = parents.get((spec.parent_type, fields.get(spec.parent_field)))
     if spec.is_central:
         record.store_id = ""
-    elif spec.store_field and _text(data.get(spec.store_field)):
-        record.store_id = _text(data.get(spec.store_field))
+    elif spec.store_field and fields.get(spec.store_field):
+        record.store_id = fields.get(spec.store_field)
     elif parent and parent.store_id:
         record.store_id = parent.store_id
     else:
         record.store_id = change.store_id or record.store_id or ""
-    record.ref_id = _text(data.get(spec.ref_field)) if spec.ref_field else ""
+    record.ref_id = fields.get(spec.ref_field)
     if spec.transfer_field:
-        record.transfer_name_id = _text(data.get(spec.transfer_field))
+        record.transfer_name_id = fields.get(spec.transfer_field)
     elif parent:
         record.transfer_name_id = parent.transfer_name_id
     for attribute in ("store_id", "ref_id", "transfer_name_id"):
         setattr(record, attribute, getattr(record, attribute)[:MAX_ID_LENGTH])
-
-
-def _ownership_refusal(
-    record: StoredRecord,
-    current: StoredRecord | None,
-    spec: RecordTypeSpec,
-    source_site_id: int,
-    owner_store_ids: set[str] | None,
-) -> str | None:
-    """Why the pushing site may not make this change; None when it may (or the primary is writing)."""
-    if owner_store_ids is None or source_site_id == PRIMARY_SITE_ID:
-        return None
-    if spec.is_central:
-        if not spec.satellite_may_create:
-            return f"{spec.name} is central data, edited on the primary only"
-        if current is not None and current.created_by_site_id != source_site_id:
-            return f"this {spec.name} was created by another site; only its creator may change it"
-        return None
-    if not record.store_id:
-        return f"the {spec.name} record names no store (set {spec.store_field or 'StoreID'})"
-    if record.store_id not in owner_store_ids:
-        return f"store {record.store_id} is not active on this site"
-    if current is not None and current.store_id and current.store_id not in owner_store_ids:
-        return f"the record belongs to store {current.store_id}, which is not active on this site"
-    return None
 
 
 def _cascade_transfer_to_children(parents: list[StoredRecord], registry: Registry) -> list[int]:

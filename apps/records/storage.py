@@ -88,12 +88,22 @@ def lock_existing(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Stor
             for start in range(0, len(ids), 1000):
                 chunk = ids[start : start + 1000]
                 cursor.execute(
-                    f"SELECT id, record_id, store_id, ref_id, transfer_name_id, data, is_deleted, "
+                    f"SELECT id, record_id, store_id, ref_id, transfer_name_id, data, wire, is_deleted, "
                     f"created_by_site_id FROM {TABLE} WHERE record_type = %s AND record_id IN "
                     f"({', '.join(['%s'] * len(chunk))}) ORDER BY record_id{lock}",
                     [record_type, *chunk],
                 )
-                for pk, record_id, store_id, ref_id, transfer, data, deleted, creator in cursor.fetchall():
+                for (
+                    pk,
+                    record_id,
+                    store_id,
+                    ref_id,
+                    transfer,
+                    data,
+                    wire,
+                    deleted,
+                    creator,
+                ) in cursor.fetchall():
                     found[(record_type, record_id)] = StoredRecord(
                         record_type=record_type,
                         record_id=record_id,
@@ -103,6 +113,7 @@ def lock_existing(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Stor
                         ref_id=ref_id,
                         transfer_name_id=transfer,
                         data=data,
+                        wire=wire,
                         is_deleted=bool(deleted),
                     )
     return found

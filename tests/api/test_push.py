@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.queue.models import QuarantinedRecord
+from apps.records.canonical import wire_record
 from apps.records.models import Record
 from tests.support import json_error, primary_upsert, record
 
@@ -24,7 +25,7 @@ def location(record_id: str, *, sync_id: str, store: str = "STORE2", code: str =
 
 
 def name(record_id: str, label: str, *, sync_id: str) -> dict[str, Any]:
-    return record("name", record_id, {"ID": record_id, "name": label}, sync_id=sync_id)
+    return record("name", record_id, {"ID": record_id, "name": label, "type": "patient"}, sync_id=sync_id)
 
 
 def stored(record_type: str, record_id: str) -> dict[str, Any] | None:
@@ -50,7 +51,7 @@ def test_both_data_and_Data_are_accepted(sat, other, key):
     item[key] = item.pop("Data")
 
     assert sat.push([item])["applied"] == 1
-    assert other.pull()[0]["data"] == {"ID": "N1", "name": "Clinic"}
+    assert other.pull()[0]["data"] == wire_record("name", {"ID": "N1", "name": "Clinic", "type": "patient"})
 
 
 def test_a_single_object_body_is_accepted(sat):
@@ -72,7 +73,7 @@ def test_the_same_sync_id_pushed_twice_is_applied_once(sat, other):
     assert replay["error"] == ""
     received = other.drain()
     assert [r["data"]["name"] for r in received] == ["v2"]
-    assert stored("name", "N1") == {"ID": "N1", "name": "v2"}
+    assert stored("name", "N1") == {"ID": "N1", "name": "v2", "type": "patient"}
 
 
 def test_a_sync_id_repeated_within_one_batch_is_applied_once(sat):
@@ -91,7 +92,7 @@ def test_a_long_sync_id_pushed_twice_is_applied_once(sat, other):
     replay = sat.push([name("N1", "v1", sync_id=long_id)])
 
     assert (replay["applied"], replay["duplicates"]) == (0, 1)
-    assert stored("name", "N1") == {"ID": "N1", "name": "v2"}
+    assert stored("name", "N1") == {"ID": "N1", "name": "v2", "type": "patient"}
 
 
 def test_deleting_a_record_of_another_sites_store_is_quarantined_and_changes_nothing(sat, other):
@@ -115,8 +116,8 @@ def test_deleting_a_record_of_another_sites_store_is_quarantined_and_changes_not
 
 BAD_RECORDS: dict[str, dict[str, Any]] = {
     "unknown-record-type": record("no_such_table", "X1", {"ID": "X1"}, sync_id="bad-type", store_id="STORE2"),
-    "unknown-field": record(
-        "Location", "L8", {"ID": "L8", "store_ID": "STORE2", "no_such_field": "x"}, sync_id="bad-field"
+    "value-not-of-its-type": record(
+        "Location", "L8", {"ID": "L8", "store_ID": "STORE2", "Volume": "large"}, sync_id="bad-value"
     ),
     "missing-record-id": {
         "SyncID": "bad-id",
@@ -211,7 +212,8 @@ AWKWARD_TEXTS = [
 
 def test_awkward_text_is_stored_and_delivered_exactly_as_pushed(sat, other):
     records = [
-        name(f"N{i} {text[:40]}", text, sync_id=f"s{i}") | {"Data": {"ID": f"N{i} {text[:40]}", "name": text}}
+        name(f"N{i} {text[:40]}", text, sync_id=f"s{i}")
+        | {"Data": {"ID": f"N{i} {text[:40]}", "name": text, "type": "patient"}}
         for i, text in enumerate(AWKWARD_TEXTS)
     ]
 
@@ -220,7 +222,7 @@ def test_awkward_text_is_stored_and_delivered_exactly_as_pushed(sat, other):
     for item in records:
         assert stored("name", item["RecordID"]) == item["Data"]
     pulled = {r["RecordID"]: r["data"] for r in other.pull()}
-    assert pulled == {item["RecordID"]: item["Data"] for item in records}
+    assert pulled == {item["RecordID"]: wire_record("name", item["Data"]) for item in records}
 
 
 def test_a_batch_larger_than_one_statement_is_written_whole(sat, other, monkeypatch):

@@ -96,6 +96,7 @@ def test_the_count_equals_the_number_of_records_a_big_pull_returns(sat):
 def test_pulled_records_carry_lowercase_data_with_every_value_a_string(sat, other):
     name = {
         "ID": "N1",
+        "type": "patient",
         "name": "Clinic",
         "margin": 10,
         "freightfac": 1.5,
@@ -112,8 +113,9 @@ def test_pulled_records_carry_lowercase_data_with_every_value_a_string(sat, othe
     assert "Data" not in envelope
     assert {"SyncID", "RecordType", "RecordID", "SyncType", "StoreID", "data"} <= set(envelope)
     assert all(isinstance(value, str) for key, value in envelope.items() if key != "data")
-    assert envelope["data"] == {
+    expected = {
         "ID": "N1",
+        "type": "patient",
         "name": "Clinic",
         "margin": "10",
         "freightfac": "1.5",
@@ -121,10 +123,14 @@ def test_pulled_records_carry_lowercase_data_with_every_value_a_string(sat, othe
         "supplier": "false",
         "comment": "",
     }
+    assert {key: envelope["data"][key] for key in expected} == expected
+    # The whole record: every field of the table, each a string.
+    assert set(envelope["data"]) == set(get_registry().types["name"].fields)
+    assert all(isinstance(value, str) for value in envelope["data"].values())
 
 
 def test_a_deletion_arrives_as_sync_type_d_without_data(sat, other):
-    sat.push([record("name", "N1", {"ID": "N1", "name": "Clinic"}, sync_id="s1")])
+    sat.push([record("name", "N1", {"type": "patient", "ID": "N1", "name": "Clinic"}, sync_id="s1")])
     other.drain()
 
     sat.push([{"SyncID": "s2", "RecordType": "name", "RecordID": "N1", "SyncType": "D", "StoreID": ""}])
@@ -152,8 +158,10 @@ def test_a_merge_pushed_by_a_satellite_arrives_elsewhere_as_a_merge(sat, other):
     assert get_registry().types["name"].satellite_may_create
     sat.push(
         [
-            record("name", "KEEP", {"ID": "KEEP", "name": "Clinic"}, sync_id="s1"),
-            record("name", "GONE", {"ID": "GONE", "name": "Clinic (duplicate)"}, sync_id="s2"),
+            record("name", "KEEP", {"type": "patient", "ID": "KEEP", "name": "Clinic"}, sync_id="s1"),
+            record(
+                "name", "GONE", {"type": "patient", "ID": "GONE", "name": "Clinic (duplicate)"}, sync_id="s2"
+            ),
         ]
     )
     other.drain()

@@ -79,11 +79,11 @@ def test_a_record_refused_for_its_store_applies_once_the_store_is_on_the_site(si
 def test_an_operator_fixes_the_raw_text_then_replays_it_with_the_command(sites):
     [quarantined] = push_quarantined(
         sites["pusher"],
-        [record("transact", "T2", invoice("T2", "STORE2", bogus="x"), sync_id="s2", store_id="STORE2")],
+        [record("transact", "T2", invoice("T2", "STORE2", total="a lot"), sync_id="s2", store_id="STORE2")],
     )
-    assert "unknown field(s) of transact: bogus" in quarantined.reason
+    assert 'transact.total: "a lot" is not a number' in quarantined.reason
     raw = orjson.loads(quarantined.raw)
-    del raw["Data"]["bogus"]
+    raw["Data"]["total"] = "12.5"
     QuarantinedRecord.objects.filter(pk=quarantined.pk).update(raw=orjson.dumps(raw).decode())
 
     output = run("quarantine", "replay", str(quarantined.pk))
@@ -98,11 +98,11 @@ def test_a_record_still_refused_stays_pending_with_the_new_reason_and_does_not_u
         sites["pusher"],
         [
             record("transact", "T3", invoice("T3", "NEWSTORE"), sync_id="s3", store_id="NEWSTORE"),
-            record("transact", "T4", invoice("T4", "STORE2", bogus="x"), sync_id="s4", store_id="STORE2"),
+            record("transact", "T4", invoice("T4", "STORE2", total="a lot"), sync_id="s4", store_id="STORE2"),
         ],
     )
     Store.objects.filter(pk="NEWSTORE").update(site_id=2)
-    # The operator "fixes" T4 the wrong way: the unknown field is gone, but now it names site 3's store.
+    # The operator "fixes" T4 the wrong way: the total is a number, but now it names site 3's store.
     raw = orjson.loads(broken.raw)
     raw["Data"] = invoice("T4", "STORE3")
     QuarantinedRecord.objects.filter(pk=broken.pk).update(raw=orjson.dumps(raw).decode())

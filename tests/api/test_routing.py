@@ -102,7 +102,7 @@ def test_a_transaction_whose_other_party_is_not_a_store_stays_home(sites):
 
 # No echo ----------------------------------------------------------------------------------------------
 def test_a_pushed_change_is_not_queued_back_to_the_pushing_site(sites):
-    sites[2].push([record("name", "N1", {"ID": "N1", "name": "Clinic"}, sync_id="s1")])
+    sites[2].push([record("name", "N1", {"type": "patient", "ID": "N1", "name": "Clinic"}, sync_id="s1")])
 
     assert sites[2].count() == 0
     assert ids(sites[3].pull()) == ["N1"]

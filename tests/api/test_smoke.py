@@ -1,5 +1,6 @@
 import pytest
 
+from apps.records.canonical import wire_record
 from tests.support import client_for, make_site, record
 
 pytestmark = pytest.mark.django_db
@@ -25,5 +26,7 @@ def test_a_store_record_pushed_by_one_site_is_pulled_only_by_its_transfer_partne
     receiver = client_for(site3)
     pulled = receiver.pull()
     assert [r["RecordID"] for r in pulled] == ["T1"]
-    assert pulled[0]["data"] == {"ID": "T1", "store_ID": "STORE2", "name_ID": "NAME_STORE3"}
+    assert pulled[0]["data"] == wire_record(
+        "transact", {"ID": "T1", "store_ID": "STORE2", "name_ID": "NAME_STORE3"}
+    )
     assert pusher.count() == 0

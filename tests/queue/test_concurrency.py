@@ -24,7 +24,8 @@ from django.db.models import Count
 
 from apps.queue.models import QueueEntry
 from apps.queue.services import apply_primary_changes
-from apps.records.changes import Change, wire_data
+from apps.records.canonical import wire_record
+from apps.records.changes import Change
 from apps.records.models import Record
 from tests.support import SyncClient, client_for, make_site, record
 
@@ -140,7 +141,7 @@ def satellite(site: int, start: threading.Barrier, outcome: Outcome) -> None:
             if data is None:
                 outcome.replica.pop(key, None)
             else:
-                outcome.replica[key] = wire_data(data)
+                outcome.replica[key] = wire_record(key[0], data)
 
         if round_ == 3:
             # The response to the first push was lost: the satellite sends it again.
@@ -276,7 +277,7 @@ def test_parallel_pushes_pulls_acks_dumps_and_primary_edits_lose_nothing_and_dup
         assert len(set(keys)) == len(keys), f"site {site} was sent a record twice in one drain"
         apply_pulled(outcomes[site].replica, rows)
         expected = {
-            key: wire_data(data)
+            key: wire_record(key[0], data)
             for key, data in latest.items()
             if data is not None and site in routed_sites(key, stored[key][2], partner_of)
         }

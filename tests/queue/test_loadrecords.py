@@ -107,12 +107,12 @@ def test_records_that_cannot_be_applied_are_counted_and_their_reasons_shown(tmp_
     changes = [
         *items(),
         {"RecordType": "no_such_table", "RecordID": "X1", "data": {"ID": "X1"}},
-        {"RecordType": "item", "RecordID": "I9", "data": {"ID": "I9", "bogus": 1}},
+        {"RecordType": "item", "RecordID": "I9", "data": {"ID": "I9", "default_pack_size": "many"}},
     ]
     counts, output = load(write(tmp_path, "mixed.json", changes))
     assert (counts["added"], counts["refused"]) == (3, 2)
     assert "refused mixed.json: no_such_table X1: unknown record type 'no_such_table'" in output
-    assert "unknown field(s) of item: bogus" in output
+    assert 'item.default_pack_size: "many" is not a number' in output
     assert not Record.objects.filter(record_id__in=["X1", "I9"]).exists()
 
 

@@ -28,7 +28,8 @@ from hypothesis.stateful import (
 
 from apps.queue.models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
 from apps.queue.services import apply_primary_changes
-from apps.records.changes import Change, wire_data
+from apps.records.canonical import wire_record
+from apps.records.changes import Change
 from apps.records.models import Record
 from apps.sites.models import PRIMARY_SITE_ID, Site
 from tests.support import SyncClient, client_for, make_site, record
@@ -160,7 +161,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     def expected_replica(self, site: int) -> dict[Key, dict[str, str]]:
         return {
-            key: wire_data(data)
+            key: wire_record(key[0], data)
             for key, data in self.central.items()
             if site in routed_sites(key, self.placement[key])
         }
@@ -184,7 +185,7 @@ class QueueMachine(RuleBasedStateMachine):
             if data is None:
                 self.replica[site].pop(key, None)
             else:
-                self.replica[site][key] = wire_data(data)
+                self.replica[site][key] = wire_record(key[0], data)
 
     def envelope(self, site: int, key: Key, data: dict[str, Any] | None) -> dict[str, Any]:
         sync_id = self.next_sync_id(site)
@@ -237,7 +238,7 @@ class QueueMachine(RuleBasedStateMachine):
         if key in self.central:
             assert row["SyncType"] == self.change_type[key], row
             # Values travel as strings (PROTOCOL.md section 4).
-            assert row["data"] == wire_data(self.central[key]), row
+            assert row["data"] == wire_record(key[0], self.central[key]), row
         else:
             assert row["SyncType"] == "D", row
             assert "data" not in row, row

@@ -130,7 +130,7 @@ def test_a_bound_site_called_without_the_device_header_is_refused(site2, version
 def test_a_push_from_the_wrong_device_applies_nothing(site2, version):
     site3 = make_site(3)
     client_for(site2, version=version, hardware_id="device-1").count()
-    name = record("name", "N1", {"ID": "N1", "name": "Clinic"}, sync_id="s1")
+    name = record("name", "N1", {"ID": "N1", "name": "Clinic", "type": "patient"}, sync_id="s1")
 
     response = client_for(site2, version=version, hardware_id="device-2").post("queued_records", [name])
 

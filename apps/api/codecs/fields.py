@@ -19,7 +19,8 @@ from typing import Any
 import orjson
 
 from apps.queue.selectors import QueuedRecord
-from apps.records.changes import Change, Refusal, wire_value
+from apps.records.changes import Change, Refusal
+from apps.records.fieldtypes import text_wire
 from apps.records.registry import RecordTypeSpec, get_registry
 
 from .common import SYNC_TYPES, refusal, split_decoded, text
@@ -142,7 +143,7 @@ def _decode_fields(
         if isinstance(value, dict | list):
             return f"the value of field {number} ({name}) is not a string"
         # Values travel as strings; a bare number, boolean or null is taken as the text the pull sends.
-        data[name] = wire_value(value)
+        data[name] = text_wire(value)
     key_number = spec.fields[spec.key_field]
     if spec.key_field in data:
         if data[spec.key_field] != record_id:
