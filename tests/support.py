@@ -12,6 +12,7 @@ import orjson
 import pytest
 from django.test import Client
 
+from apps.queue.models import QueueEntry
 from apps.sites.models import Site
 from apps.sites.services import site_create, store_create, sync_user_create
 
@@ -103,9 +104,12 @@ class SyncClient:
 def make_site(
     site_id: int, *, password: str = "pass", stores: list[str] | None = None, name: str | None = None
 ) -> Site:
+    """A site with its stores, and every queue empty: creating a store writes its central `store`
+    record, which is queued to every site; a test starts as after those were drained."""
     site = site_create(site_id=site_id, name=name or f"site{site_id}", password=password)
     for store_id in stores if stores is not None else [f"STORE{site_id}"]:
         store_create(store_id=store_id, name=f"Store {store_id}", site_id=site_id, name_id=f"NAME_{store_id}")
+    QueueEntry.objects.all().delete()
     return site
 
 

@@ -147,12 +147,17 @@ def apply_site_changes(*, site: Site, changes: list[Change]) -> WriteResult:
     return written
 
 
-@atomic_with_retry
-def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
-    """Changes made on the primary itself (admin, loadrecords): applied and fanned out to every site."""
+def apply_primary_changes_in_transaction(*, changes: list[Change]) -> WriteResult:
+    """Changes made on the primary itself, inside the caller's transaction (which must be open)."""
     written = write_records(changes=changes, source_site_id=PRIMARY_SITE_ID)
     fan_out(record_pks=written.written_pks, source_site_id=PRIMARY_SITE_ID)
     return written
+
+
+@atomic_with_retry
+def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
+    """Changes made on the primary itself (admin, loadrecords): applied and fanned out to every site."""
+    return apply_primary_changes_in_transaction(changes=changes)
 
 
 @retry_on_conflict

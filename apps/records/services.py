@@ -28,6 +28,7 @@ from .models import Record, UnknownField
 from .ownership import OwnershipGuard, StoredState
 from .registry import RecordTypeSpec, Registry, get_registry
 from .storage import StoredRecord, lock_existing, upsert
+from .stores import STORE_RECORD_TYPE, satellite_site_ids, store_record_refusal, update_stores
 
 MAX_ID_LENGTH = 100
 
@@ -126,6 +127,8 @@ def write_records(
 
     to_write: list[StoredRecord] = []
     changed_transfers: list[StoredRecord] = []
+    written_stores: dict[str, CanonicalRecord] = {}
+    site_ids: set[int] | None = None
     for key, change in latest.items():
         spec = registry.types[change.record_type]
         current = existing.get(key)
@@ -138,9 +141,14 @@ def write_records(
             fields = canonical[key]
             _fill_upsert(record, change, fields, spec, parents)
             refusal = guard.refusal(spec, change.record_id, record.store_id, fields)
+            if refusal is None and spec.name == STORE_RECORD_TYPE:
+                site_ids = satellite_site_ids() if site_ids is None else site_ids
+                refusal = store_record_refusal(fields, known_site_ids=site_ids)
             if refusal:
                 result.refused.append(Refusal(change, refusal))
                 continue
+            if spec.name == STORE_RECORD_TYPE:
+                written_stores[change.record_id] = fields
             if fields.unknown:
                 result.unknown_fields[spec.name].update(fields.unknown)
             wire_text = fields.wire_text(spec)
@@ -182,6 +190,8 @@ def write_records(
     result.written_pks += _cascade_transfer_to_children(changed_transfers, registry)
     if result.unknown_fields:
         _note_unknown_fields(result.unknown_fields, site_id=source_site_id, now=now)
+    if written_stores:
+        update_stores(written_stores)
     return result
 
 

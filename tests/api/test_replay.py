@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from apps.api.replay import discard_quarantined, replay_quarantined
-from apps.queue.models import QuarantinedRecord
+from apps.queue.models import QuarantinedRecord, QueueEntry
 from apps.records.models import Record
 from apps.records.registry import get_registry
 from apps.sites.models import Store
@@ -41,6 +41,7 @@ def sites() -> dict[str, Any]:
     site3 = make_site(3)
     # A store that exists but is not (yet) active on any site.
     store_create(store_id="NEWSTORE", name="New store", site_id=None, name_id="NAME_NEWSTORE")
+    QueueEntry.objects.all().delete()  # its store record was queued to every site
     return {"site2": site2, "pusher": client_for(site2), "receiver": client_for(site3)}
 
 

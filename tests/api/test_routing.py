@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.sites.models import Site
+from apps.sites.models import Site, Store
 from tests.support import SyncClient, client_for, make_site, primary_upsert, record
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +119,18 @@ def test_a_push_removes_the_pushers_pending_older_copy_of_the_record(sites):
 
 
 # initial_dump -----------------------------------------------------------------------------------------
+def dumped_ids(rows: list[dict]) -> list[str]:
+    """The ids of a dump's records but the central store records, which every dump carries."""
+    return [r["RecordID"] for r in rows if r["RecordType"] != "store"]
+
+
+def test_every_dump_carries_the_store_records(sites):
+    for full in (False, True):
+        sites[2].initial_dump(full=full)
+        stores = [r["RecordID"] for r in sites[2].drain() if r["RecordType"] == "store"]
+        assert sorted(stores) == sorted(Store.objects.values_list("pk", flat=True))
+
+
 @pytest.fixture
 def catalogue(sites) -> None:
     """Items I1 and I2; only I1 is joined to site 2's store (I2 to another site's store)."""
@@ -135,7 +147,7 @@ def test_the_mobile_dump_holds_only_the_items_joined_to_the_sites_store(sites, c
 
     received = sites[2].drain()
     assert body["NumRecords"] == len(received)
-    assert sorted(ids(received)) == ["I1", "J1"]
+    assert sorted(dumped_ids(received)) == ["I1", "J1"]
 
 
 def test_the_full_dump_holds_every_item(sites, catalogue):
@@ -143,7 +155,7 @@ def test_the_full_dump_holds_every_item(sites, catalogue):
 
     received = sites[2].drain()
     assert body["NumRecords"] == len(received)
-    assert sorted(ids(received)) == ["I1", "I2", "J1"]
+    assert sorted(dumped_ids(received)) == ["I1", "I2", "J1"]
 
 
 def test_a_dump_replaces_what_was_queued_before(sites, catalogue):
@@ -153,7 +165,7 @@ def test_a_dump_replaces_what_was_queued_before(sites, catalogue):
     sites[2].initial_dump(full=True)
     sites[2].initial_dump(full=True)
 
-    assert sorted(ids(sites[2].drain())) == ["I1", "I2", "J1", "U1"]
+    assert sorted(dumped_ids(sites[2].drain())) == ["I1", "I2", "J1", "U1"]
 
 
 @pytest.mark.parametrize("full", [False, True], ids=["mobile", "full"])
@@ -166,4 +178,4 @@ def test_a_dump_queues_referenced_tables_before_the_tables_that_refer_to_them(si
 
     sites[2].initial_dump(full=full)
 
-    assert ids(sites[2].pull(10)) == ["I1", "J1", "T1", "TL1"]
+    assert dumped_ids(sites[2].pull(10)) == ["I1", "J1", "T1", "TL1"]

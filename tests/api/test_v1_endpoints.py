@@ -216,10 +216,10 @@ def test_bad_v1_records_are_quarantined_by_number_and_the_rest_of_the_batch_appl
     assert all(q.api_version == "v1" for q in kept.values())
     assert orjson.loads(kept["field"].raw) == unknown_field
     assert kept["field"].record_type == "Location"
-    # The good record went through: site 2's re-install sees it (and only it).
+    # The good record went through: site 2's re-install sees it (and only it, with the stores).
     reinstall = client_for(site2, version="v1")
-    assert reinstall.initial_dump(full=True)["NumRecords"] == 1
-    assert [r["RecordID"] for r in reinstall.pull()] == ["L1"]
+    assert reinstall.initial_dump(full=True)["NumRecords"] == 3
+    assert [r["RecordID"] for r in reinstall.pull(10)] == ["STORE2", "STORE3", "L1"]
 
 
 def test_a_v1_push_that_is_not_an_array_of_objects_is_refused_whole(legacy: SyncClient) -> None:
@@ -228,15 +228,15 @@ def test_a_v1_push_that_is_not_an_array_of_objects_is_refused_whole(legacy: Sync
         response = legacy.post("queued_records", body)
         assert response.status_code == 400, body
         assert response.json()["error"]
-    assert legacy.initial_dump(full=True)["NumRecords"] == 0
+    assert legacy.initial_dump(full=True)["NumRecords"] == 1  # only its store's record
 
 
 def test_a_v1_delete_removes_the_record_from_what_is_dumped(legacy: SyncClient) -> None:
     legacy.push([v1_record("Location", "L1", {"store_ID": "STORE2"}, sync_id="p1")])
-    assert legacy.initial_dump(full=True)["NumRecords"] == 1
+    assert legacy.initial_dump(full=True)["NumRecords"] == 2  # the location and its store's record
     body = legacy.push([v1_record("Location", "L1", None, sync_id="p2", sync_type="D")])
     assert body["applied"] == 1
-    assert legacy.initial_dump(full=True)["NumRecords"] == 0
+    assert legacy.initial_dump(full=True)["NumRecords"] == 1
 
 
 # Initial dump -------------------------------------------------------------------------------------------
@@ -246,16 +246,17 @@ def test_a_v1_initial_dump_rebuilds_the_queue_in_v1_form(legacy: SyncClient) -> 
     units("U1", "U2")
     legacy.push([v1_record("Location", "L1", {"store_ID": "STORE2"}, sync_id="p1")])
     legacy.drain()
-    assert legacy.initial_dump(full=True) == {"error": "", "NumRecords": 3}
+    assert legacy.initial_dump(full=True) == {"error": "", "NumRecords": 4}
     dumped = legacy.drain()
     # Central lookups before store data (dump order); every record in its numbered form.
     assert [(r["TableNumber"], r["RecordID"]) for r in dumped] == [
         (REGISTRY.types["unit"].table_number, "U1"),
         (REGISTRY.types["unit"].table_number, "U2"),
+        (REGISTRY.types["store"].table_number, "STORE2"),
         (REGISTRY.types["Location"].table_number, "L1"),
     ]
-    assert by_name(dumped[2]) == wire_record("Location", {"ID": "L1", "store_ID": "STORE2"})
-    assert legacy.initial_dump() == {"error": "", "NumRecords": 3}
+    assert by_name(dumped[3]) == wire_record("Location", {"ID": "L1", "store_ID": "STORE2"})
+    assert legacy.initial_dump() == {"error": "", "NumRecords": 4}
     response = legacy.get("initial_dump", type="partial")
     assert response.status_code == 400
     assert "partial" in response.json()["error"]

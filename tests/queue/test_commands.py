@@ -44,8 +44,9 @@ def test_initialdump_full_rebuilds_the_queue_with_what_routes_to_the_site():
 
     output = run("initialdump", "2", "--full")
 
-    assert "Rebuilt the queue of site 2 'site2' (full dump): 2 records." in output
-    assert sorted(r["RecordID"] for r in client.pull()) == ["I1", "L2"]
+    # The item, the store's location, and the central records of both stores.
+    assert "Rebuilt the queue of site 2 'site2' (full dump): 4 records." in output
+    assert sorted(r["RecordID"] for r in client.pull(10)) == ["I1", "L2", "STORE2", "STORE3"]
 
 
 def test_initialdump_without_full_queues_the_mobile_subset():
@@ -53,8 +54,9 @@ def test_initialdump_without_full_queues_the_mobile_subset():
     central_and_store_records()
     # An item nobody joined to the store is not in the mobile subset; the store's own location is.
     output = run("initialdump", "2")
-    assert "(mobile-store dump): 1 records." in output
-    assert list(QueueEntry.objects.filter(site_id=2).values_list("record__record_id", flat=True)) == ["L2"]
+    assert "(mobile-store dump): 2 records." in output
+    queued = QueueEntry.objects.filter(site_id=2).values_list("record__record_id", flat=True)
+    assert list(queued) == ["STORE2", "L2"]
 
 
 @pytest.mark.parametrize(("site_id", "message"), [("9", "no site 9"), ("1", "primary")])

@@ -401,9 +401,9 @@ class QueueMachine(RuleBasedStateMachine):
             assert self.clients[site].count() == entries == len(self.pending[site]), site
         stored = {
             (t, i): (deleted, data, Placement(store_id, transfer))
-            for t, i, deleted, data, store_id, transfer in Record.objects.values_list(
-                "record_type", "record_id", "is_deleted", "data", "store_id", "transfer_name_id"
-            )
+            for t, i, deleted, data, store_id, transfer in Record.objects.exclude(
+                record_type_id="store"
+            ).values_list("record_type", "record_id", "is_deleted", "data", "store_id", "transfer_name_id")
         }
         live = {key: data for key, (deleted, data, _) in stored.items() if not deleted}
         assert live == {key: orjson.dumps(data).decode() for key, data in self.central.items()}
