@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from apps.queue.admin_helpers import BigTableAdmin, json_block, shorten
@@ -77,6 +77,10 @@ class QuarantinedRecordForm(forms.ModelForm):
         return raw
 
 
+# Pending quarantine, counted per site and reason, shown above the list (the largest groups first).
+SUMMARY_ROWS = 20
+
+
 @admin.register(QuarantinedRecord)
 class QuarantinedRecordAdmin(BigTableAdmin):
     form = QuarantinedRecordForm
@@ -109,6 +113,17 @@ class QuarantinedRecordAdmin(BigTableAdmin):
         "raw_pretty",
     ]
     readonly_fields = [f for f in fields if f != "raw"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The list, with what is pending counted per site and reason above it."""
+        summary = (
+            QuarantinedRecord.objects.filter(status=Status.PENDING)
+            .values("site_id", "reason")
+            .annotate(records=Count("id"))
+            .order_by("-records", "site_id")[:SUMMARY_ROWS]
+        )
+        context = {**(extra_context or {}), "pending_summary": list(summary)}
+        return super().changelist_view(request, extra_context=context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[QuarantinedRecord]:
         queryset = super().get_queryset(request)

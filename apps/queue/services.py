@@ -8,6 +8,7 @@ id), then queue rows, then pushed SyncIDs (docs/development/concurrency.md).
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -25,6 +26,8 @@ from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on
 from .fanout import fan_out
 from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
 from .selectors import queue_entry_id
+
+logger = logging.getLogger(__name__)
 
 Q = QueueEntry._meta.db_table
 R = Record._meta.db_table
@@ -118,6 +121,17 @@ def remember_pushed(*, site_id: int, sync_ids: list[str], now) -> None:
 
 
 def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) -> None:
+    """Keep refused records with their reason, and say so in the log at once (operators alert on it)."""
+    for refusal in refusals[:20]:
+        logger.warning(
+            "quarantined %s %s from site %s: %s",
+            refusal.change.record_type,
+            refusal.change.record_id,
+            site.pk,
+            refusal.reason,
+        )
+    if len(refusals) > 20:
+        logger.warning("quarantined %d more records from site %s", len(refusals) - 20, site.pk)
     QuarantinedRecord.objects.bulk_create(
         [
             QuarantinedRecord(
