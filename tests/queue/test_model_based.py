@@ -382,7 +382,11 @@ class QueueMachine(RuleBasedStateMachine):
         self.steps_ok = False
         self.generation += 1
         expected = [key for key in self.central if site in routed_sites(key, self.placement[key])]
-        assert self.clients[site].initial_dump(full=True) == {"error": "", "NumRecords": len(expected)}
+        assert self.clients[site].initial_dump(full=True) == {
+            "error": "",
+            "type": "full",
+            "NumRecords": len(expected),
+        }
         self.dump_generations.add(self.generation)
         self.pending[site] = {key: Entry(self.generation) for key in expected}
         self.replica[site] = {}
