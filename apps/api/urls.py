@@ -5,7 +5,7 @@ from django.urls import re_path
 from . import views
 
 VERSION = r"^sync/(?P<version>v[123])/"
-NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` and `user` exist in v2 and v3 only
+NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` exists in v2 and v3 only
 
 urlpatterns = [
     re_path(VERSION + r"queued_records/count/?$", views.QueueCountView.as_view()),
@@ -13,7 +13,8 @@ urlpatterns = [
     re_path(VERSION + r"acknowledged_records/?$", views.AcknowledgeView.as_view()),
     re_path(VERSION + r"initial_dump/?$", views.InitialDumpView.as_view()),
     re_path(NAMED_VERSION + r"site/?$", views.SiteInfoView.as_view()),
-    re_path(NAMED_VERSION + r"user/?$", views.UserView.as_view()),
+    # The mSupply sync API document has `user` in its v1 section too.
+    re_path(VERSION + r"user/?$", views.UserView.as_view()),
     re_path(r"^sync/v1/schema/?$", views.SchemaView.as_view()),
     re_path(r"^health/?$", views.HealthView.as_view()),
     re_path(r"^sync/status/?$", views.StatusView.as_view()),

@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.queue import selectors, services
-from apps.sites.authentication import authenticate_user
+from apps.sites import selectors as site_selectors
 from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
 
-from .authentication import SiteBasicAuthentication
+from .authentication import SiteBasicAuthentication, UserOrSiteBasicAuthentication
 from .codecs import fields, named
 from .codecs.common import parse_push_body
 from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
@@ -45,11 +45,12 @@ class SyncView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.started = time.perf_counter()
         self.log_counts: dict[str, int] = {}
+        self.log_note = ""
         self.site: Site | None = None
         if kwargs.get("version") not in CODECS:
             raise NotFound(f"API version {kwargs.get('version')} is not served here.")
         super().initial(request, *args, **kwargs)
-        self.site = request.user
+        self.site = self.site_of(request)
         if self.checks_site_params:
             check_site_params(request, self.site)
 
@@ -69,9 +70,14 @@ class SyncView(APIView):
                 duration_ms=int((time.perf_counter() - self.started) * 1000),
                 status_code=response.status_code,
                 error=error,
+                note=self.log_note,
                 **self.log_counts,
             )
         return response
+
+    def site_of(self, request: Request) -> Site | None:
+        """The site the call is logged under: the authenticated one."""
+        return request.user
 
     @property
     def authenticated_site(self) -> Site:
@@ -171,14 +177,14 @@ class InitialDumpView(SyncView):
     call = "initial_dump"
 
     def get(self, request: Request, version: str) -> HttpResponse:
-        dump_type = request.query_params.get("type", "")
-        if dump_type not in ("", "full"):
-            raise BadRequest(
-                f"Unknown dump type '{dump_type}': leave it out for a mobile store, or use 'full'."
-            )
+        # The mSupply document: a missing `type`, or any value but `full`, means the mobile subset.
+        received = request.query_params.get("type")
+        dump_type = "full" if (received or "").strip().lower() == "full" else "mobile"
         count = services.initial_dump(site=self.authenticated_site, full=dump_type == "full")
         self.log_counts = {"queued": count}
-        return json_response({"error": "", "NumRecords": count})
+        self.log_note = f"type={received[:60]!r}" if received is not None else "type missing"
+        self.log_note += f": {dump_type} dump"
+        return json_response({"error": "", "type": dump_type, "NumRecords": count})
 
     post = get
 
@@ -209,27 +215,55 @@ class SiteInfoView(SyncView):
         )
 
 
-class UserView(APIView):
-    """The mobile login: the user's own credentials, or the site's with `?username=`."""
+class UserView(SyncView):
+    """The mobile login (the user's own credentials), or the site asking for the user of a store."""
 
-    authentication_classes: list[type] = []
+    authentication_classes = [UserOrSiteBasicAuthentication]
+    call = "user"
+    checks_site_params = False
+
+    def site_of(self, request: Request) -> Site | None:
+        # A user's own login is logged under the site of the store it logs in to, if there is one.
+        if isinstance(request.user, Site):
+            return request.user
+        return site_selectors.site_of_store(store_id=request.query_params.get("store", ""))
 
     def get(self, request: Request, version: str) -> HttpResponse:
-        authorization = request.META.get("HTTP_AUTHORIZATION")
         store_id = request.query_params.get("store", "")
-        username = request.query_params.get("username")
-        if username:
-            site = SiteBasicAuthentication().authenticate(request)[0]
-            user = SyncUser.objects.filter(username=username, is_active=True).first()
-            if user is None:
-                raise BadRequest(f"There is no active user '{username}'.")
-            if store_id and not site.stores.filter(pk=store_id).exists():
-                raise Forbidden(f"Store {store_id} is not active on this site.")
+        username = request.query_params.get("username", "")
+        principal = request.user
+        if isinstance(principal, Site):
+            user = user_for_site(site=principal, store_id=store_id, username=username)
         else:
-            user = authenticate_user(authorization=authorization)
-        if store_id and not user.stores.filter(pk=store_id).exists():
+            user = principal
+            if username and username != user.username:
+                raise Forbidden(f"The credentials of user '{user.username}' look up only that user.")
+        if store_id and not site_selectors.user_may_use_store(user=user, store_id=store_id):
             raise Forbidden(f"User '{user.username}' may not log in to store {store_id}.")
         return json_response({"UserID": user.pk, "isAdmin": user.is_admin, "error": ""})
+
+
+def user_for_site(*, site: Site, store_id: str, username: str) -> SyncUser:
+    """The user a site asks for: named, or the only active user of one of its stores.
+
+    Nothing outside the site is revealed: another site's store answers like an unknown store, and a
+    user of other sites only, an inactive user and an unknown name all get the same 404.
+    """
+    if store_id and not site_selectors.store_is_active_on_site(site=site, store_id=store_id):
+        raise Forbidden(f"Store {store_id} is not active on this site.")
+    if username:
+        user = site_selectors.active_user_of_site(site=site, username=username)
+        if user is None:
+            raise NotFound(f"There is no active user '{username}' on this site.")
+        return user
+    if not store_id:
+        raise BadRequest("Name the store with ?store=<store id>, or the user with ?username=<user name>.")
+    users = site_selectors.active_users_of_store(store_id=store_id)
+    if not users:
+        raise NotFound(f"Store {store_id} has no active user: an operator must give it one.")
+    if len(users) > 1:
+        raise BadRequest(f"Store {store_id} has several active users: name one with ?username=<user name>.")
+    return users[0]
 
 
 class SchemaView(APIView):

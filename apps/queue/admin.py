@@ -277,6 +277,7 @@ class SyncLogAdmin(ReadOnlyAdminMixin, BigTableAdmin):
         "pulled",
         "acknowledged",
         "duration_ms",
+        "note",
         "short_error",
     ]
     list_filter = [CallFilter, StatusCodeFilter, "site"]

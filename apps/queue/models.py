@@ -76,6 +76,9 @@ class QuarantinedRecord(models.Model):
         return f"{self.record_type} {self.record_id} from site {self.site_id}"
 
 
+SYNC_LOG_NOTE_LENGTH = 200
+
+
 class SyncLog(models.Model):
     """One sync call of one site: what moved, how long it took, what went wrong."""
 
@@ -92,6 +95,11 @@ class SyncLog(models.Model):
     queued = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    note = models.CharField(
+        max_length=SYNC_LOG_NOTE_LENGTH,
+        blank=True,
+        help_text="What the call asked for, where it matters (initial_dump's type).",
+    )
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

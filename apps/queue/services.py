@@ -24,7 +24,7 @@ from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
 from .fanout import fan_out
-from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
+from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
 from .selectors import queue_entry_id
 
 logger = logging.getLogger(__name__)
@@ -248,7 +248,14 @@ def initial_dump(*, site: Site, full: bool) -> int:
 
 
 def log_call(
-    *, site: Site, call: str, api_version: str, duration_ms: int, status_code: int = 200, **counts: int | str
+    *,
+    site: Site,
+    call: str,
+    api_version: str,
+    duration_ms: int,
+    status_code: int = 200,
+    note: str = "",
+    **counts: int | str,
 ) -> None:
     """One SyncLog row per call, written with one plain INSERT: it is on every request's path."""
     columns = {
@@ -260,6 +267,7 @@ def log_call(
         "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
         **{name: counts.get(name, 0) for name in LOG_COUNTS},
         "error": counts.get("error", ""),
+        "note": note[:SYNC_LOG_NOTE_LENGTH],
     }
     names = ", ".join(map(connection.ops.quote_name, columns))  # `call` is a reserved word in MySQL
     with connection.cursor() as cursor:

@@ -200,6 +200,33 @@ def authenticate_user(*, authorization: str | None) -> SyncUser:
     return user
 
 
+def authenticate_user_or_site(
+    *, authorization: str | None, hardware_id: str | None, version: str = "", from_site: str | None = None
+) -> SyncUser | Site:
+    """The `user` call takes a user's own credentials (the mobile login) or a site's (the sync API).
+
+    The name decides: a site's name (or the shared v1 credential) goes to the site check, any other
+    name to the user check. A user who has the same name as a site is tried first with the user's own
+    password, so a mobile login is never shadowed by a site; only one failure is counted either way.
+    """
+    credentials = parse_basic_header(authorization)
+    shared_v1 = version == "v1" and bool(settings.SYNC_V1_SHARED_USER)
+    names_a_site = (shared_v1 and credentials.username == settings.SYNC_V1_SHARED_USER) or (
+        load_site(credentials.username) is not None
+    )
+    if not names_a_site:
+        return authenticate_user(authorization=authorization)
+    check_not_throttled(credentials.username)
+    user = SyncUser.objects.filter(username=credentials.username, is_active=True).first()
+    if user is not None and verify_secret(
+        account=user, kind="user", username=user.username, secret=credentials.secret
+    ):
+        return user
+    return authenticate_site(
+        authorization=authorization, hardware_id=hardware_id, version=version, from_site=from_site
+    )
+
+
 def bind_hardware(*, site: Site, hardware_id: str | None) -> None:
     """Record the device on first use; refuse any other device until an operator resets the binding.
 

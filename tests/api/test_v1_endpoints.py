@@ -246,7 +246,7 @@ def test_a_v1_initial_dump_rebuilds_the_queue_in_v1_form(legacy: SyncClient) -> 
     units("U1", "U2")
     legacy.push([v1_record("Location", "L1", {"store_ID": "STORE2"}, sync_id="p1")])
     legacy.drain()
-    assert legacy.initial_dump(full=True) == {"error": "", "NumRecords": 4}
+    assert legacy.initial_dump(full=True) == {"error": "", "type": "full", "NumRecords": 4}
     dumped = legacy.drain()
     # Central lookups before store data (dump order); every record in its numbered form.
     assert [(r["TableNumber"], r["RecordID"]) for r in dumped] == [
@@ -256,10 +256,9 @@ def test_a_v1_initial_dump_rebuilds_the_queue_in_v1_form(legacy: SyncClient) -> 
         (REGISTRY.types["Location"].table_number, "L1"),
     ]
     assert by_name(dumped[3]) == wire_record("Location", {"ID": "L1", "store_ID": "STORE2"})
-    assert legacy.initial_dump() == {"error": "", "NumRecords": 4}
+    assert legacy.initial_dump() == {"error": "", "type": "mobile", "NumRecords": 4}
     response = legacy.get("initial_dump", type="partial")
-    assert response.status_code == 400
-    assert "partial" in response.json()["error"]
+    assert response.json() == {"error": "", "type": "mobile", "NumRecords": 4}
 
 
 # Parameters ---------------------------------------------------------------------------------------------

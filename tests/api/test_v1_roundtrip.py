@@ -101,6 +101,8 @@ def fixed_fields(spec: RecordTypeSpec, record_id: str) -> dict[str, str]:
         fixed[spec.store_field] = OWN_STORE
     for name, allowed in spec.satellite_only_when.items():
         fixed[name] = allowed[0]
+    if spec.name == "store":
+        fixed["sync_id_remote_site"] = "1"  # a store record names an existing site (1: the primary)
     return fixed
 
 

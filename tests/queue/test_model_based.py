@@ -83,9 +83,9 @@ def central_data(record_type: str, record_id: str, v: Values) -> dict[str, Any]:
     return {"ID": record_id, "units": text, "order_number": number}
 
 
-def same_json(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    # 1 == 1.0 == True in Python, but not on the wire: compare what the server stores.
-    return orjson.dumps(a) == orjson.dumps(b)
+def same_record(record_type: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    # The server compares records in their canonical form (1 and 1.0 are one number, but not True).
+    return wire_record(record_type, a) == wire_record(record_type, b)
 
 
 @dataclass
@@ -147,7 +147,7 @@ class QueueMachine(RuleBasedStateMachine):
             self.change_type[key] = "D"
         else:
             old = self.central.get(key)
-            if old is not None and same_json(old, data):
+            if old is not None and same_record(key[0], old, data):
                 return
             self.change_type[key] = "U" if old is not None else "I"
             self.central[key] = data
@@ -383,7 +383,11 @@ class QueueMachine(RuleBasedStateMachine):
         self.steps_ok = False
         self.generation += 1
         expected = [key for key in self.central if site in routed_sites(key, self.placement[key])]
-        assert self.clients[site].initial_dump(full=True) == {"error": "", "NumRecords": len(expected)}
+        assert self.clients[site].initial_dump(full=True) == {
+            "error": "",
+            "type": "full",
+            "NumRecords": len(expected),
+        }
         self.dump_generations.add(self.generation)
         self.pending[site] = {key: Entry(self.generation) for key in expected}
         self.replica[site] = {}
@@ -400,13 +404,13 @@ class QueueMachine(RuleBasedStateMachine):
             entries = QueueEntry.objects.filter(site_id=site).count()
             assert self.clients[site].count() == entries == len(self.pending[site]), site
         stored = {
-            (t, i): (deleted, data, Placement(store_id, transfer))
-            for t, i, deleted, data, store_id, transfer in Record.objects.exclude(
+            (t, i): (deleted, wire, Placement(store_id, transfer))
+            for t, i, deleted, wire, store_id, transfer in Record.objects.exclude(
                 record_type_id="store"
-            ).values_list("record_type", "record_id", "is_deleted", "data", "store_id", "transfer_name_id")
+            ).values_list("record_type", "record_id", "is_deleted", "wire", "store_id", "transfer_name_id")
         }
-        live = {key: data for key, (deleted, data, _) in stored.items() if not deleted}
-        assert live == {key: orjson.dumps(data).decode() for key, data in self.central.items()}
+        live = {key: orjson.loads(wire) for key, (deleted, wire, _) in stored.items() if not deleted}
+        assert live == {key: wire_record(key[0], data) for key, data in self.central.items()}
         assert set(stored) == set(self.placement)
         assert {key: placement for key, (_, _, placement) in stored.items()} == self.placement
         self.steps_ok = True
