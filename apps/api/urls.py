@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(VERSION + r"queued_records/?$", views.QueuedRecordsView.as_view()),
     re_path(VERSION + r"acknowledged_records/?$", views.AcknowledgeView.as_view()),
     re_path(VERSION + r"initial_dump/?$", views.InitialDumpView.as_view()),
+    re_path(VERSION + r"sync_status/?$", views.SiteSyncStatusView.as_view()),
     re_path(NAMED_VERSION + r"site/?$", views.SiteInfoView.as_view()),
     re_path(NAMED_VERSION + r"user/?$", views.UserView.as_view()),
     re_path(r"^sync/v1/schema/?$", views.SchemaView.as_view()),

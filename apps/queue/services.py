@@ -23,7 +23,7 @@ from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
 from .fanout import fan_out
-from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
+from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
 
 Q = QueueEntry._meta.db_table
@@ -209,7 +209,25 @@ def initial_dump(*, site: Site, full: bool) -> int:
             ORDER BY u.dump_order, u.id""",
             [site.pk, False, *central_params, site.pk, False, site.pk, False],
         )
-    return QueueEntry.objects.filter(site_id=site.pk).count()
+    length = QueueEntry.objects.filter(site_id=site.pk).count()
+    _remember_dump(site=site, full=full, length=length)
+    return length
+
+
+def _remember_dump(*, site: Site, full: bool, length: int) -> None:
+    """Replace the site's last-dump row, in the dump's transaction (an upsert: two dumps may race)."""
+    dump = SiteDump(
+        site=site,
+        dumped_at=timezone.now(),
+        dump_type=SiteDump.Type.FULL if full else SiteDump.Type.MOBILE,
+        record_count=length,
+    )
+    SiteDump.objects.bulk_create(
+        [dump],
+        update_conflicts=True,
+        unique_fields=["site"],
+        update_fields=["dumped_at", "dump_type", "record_count"],
+    )
 
 
 def log_call(
