@@ -80,7 +80,8 @@ def _typed(name: str, value: Any, source: str) -> Any:
             return str(value)
     except (TypeError, ValueError):
         pass
-    raise ConfigError(f"{name} from {source} must be a {kind.__name__}, not {value!r}.")
+    words = {int: "a whole number", float: "a number of seconds", str: "text"}[kind]
+    raise ConfigError(f"{name} from {source} must be {words}, not {value!r}.")
 
 
 def load_config(

@@ -34,16 +34,16 @@ def satellite(live_server, sites) -> Iterator[Callable[..., Satellite]]:
     """Make an agent for a site; settings override the test defaults (small batches, no real sleep)."""
     proxies: list[FaultProxy] = []
 
-    def make(site_id: int, *, callback: Any = None, **settings: Any) -> Satellite:
+    def make(site: int, /, *, callback: Any = None, **settings: Any) -> Satellite:
         proxy = FaultProxy(live_server.url)
         proxies.append(proxy)
         slept: list[float] = []
         config = Config(
             **{
                 "server_url": proxy.url,
-                "site_name": sites[site_id].name,
+                "site_name": sites[site].name,
                 "password": "pass",
-                "hardware_id": f"device-of-site-{site_id}",
+                "hardware_id": f"device-of-site-{site}",
                 "state_path": ":memory:",
                 "push_batch": 3,
                 "pull_batch": 4,
@@ -51,7 +51,7 @@ def satellite(live_server, sites) -> Iterator[Callable[..., Satellite]]:
                 **settings,
             }
         )
-        agent = Agent(config, callback=callback, sleep=slept.append, rng=random.Random(site_id))
+        agent = Agent(config, callback=callback, sleep=slept.append, rng=random.Random(site))
         return Satellite(agent=agent, proxy=proxy, slept=slept)
 
     yield make

@@ -183,3 +183,21 @@ def test_another_device_stops_the_agent_with_the_primarys_words(satellite):
 
     assert thief.agent.state.entries()[0].attempts == 0
     assert not Record.objects.filter(record_id="N1").exists()
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_older_api_versions_push_and_pull_the_same_records(satellite, version):
+    a = satellite(2, api_version=version, site_id=2)
+    a.agent.enqueue(
+        record_type="Location",
+        record_id="L1",
+        data={"ID": "L1", "code": "F1", "store_ID": "STORE2"},
+        store_id="STORE2",
+    )
+    primary_upsert("item", "I1", {"ID": "I1", "item_name": "Paracetamol"})
+
+    result = a.agent.cycle()
+
+    assert (result.pushed, result.quarantined, result.pulled) == (1, 0, 1)
+    assert stored("Location", "L1") == {"ID": "L1", "code": "F1", "store_ID": "STORE2"}
+    assert a.agent.state.mirror() == {("item", "I1"): {"ID": "I1", "item_name": "Paracetamol"}}
