@@ -7,9 +7,10 @@ queue is empty. Only transport trouble costs an attempt; a refusal of the agent 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from .transport import Primary, Refused, Stopped, Unreachable
 from .wire import V1Schema, named_envelope
 
 Callback = Callable[[dict[str, Any]], None]
+logger = logging.getLogger("syncagent")
 
 
 @dataclass
@@ -50,16 +52,17 @@ class Agent:
         *,
         state: State | None = None,
         callback: Callback | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
         self.state = state or State(config.state_path)
         self.callback = callback
-        self.sleep = sleep
         self.rng = rng or random.Random()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
+        # Waiting on the stop event rather than time.sleep: a stop request ends the wait at once.
+        self.sleep = sleep or self.stopping.wait
         self.consecutive_failures = 0
         self._primary: Primary | None = None
         self._schema: V1Schema | None = None
@@ -160,6 +163,15 @@ class Agent:
         facts: dict[str, Any] = {"online": result.online, "last_cycle": {"at": now_text(), **summary}}
         if result.error:
             facts["last_error"] = {"at": now_text(), "message": result.error}
+            logger.warning("cycle: %s", result.error)
+        logger.info(
+            "cycle: online=%s pushed=%d quarantined=%d pulled=%d kept_as_error=%d",
+            result.online,
+            result.pushed,
+            result.quarantined,
+            result.pulled,
+            result.kept_as_error,
+        )
         self.state.put(stopped="", **facts)
 
     def _push_pending(self, result: CycleResult) -> None:
@@ -188,24 +200,27 @@ class Agent:
         while records := self.primary().pull(self.config.pull_batch):
             delivered: list[str] = []
             kept: list[str] = []
-            for wire_record in records:
-                record = self._decode(wire_record)
-                sync_id = str(record.get("SyncID", ""))
-                try:
-                    self._deliver(record)
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                    if self.state.callback_failed(record, error=error, max_failures=self.config.attempts):
-                        kept.append(sync_id)  # kept locally as an error so it never blocks the queue
-                        continue
-                    result.blocked = True
-                    result.error = (
-                        f"the host failed on {record.get('RecordType')} {record.get('RecordID')}: {error}"
-                    )
-                    break
-                delivered.append(sync_id)
-                result.pulled_by_type[str(record.get("RecordType"))] += 1
-            self.state.forget_failures(delivered)
+            # The mirror takes a whole batch in one local transaction (one commit, not one per record);
+            # a host's callback keeps its own transactions.
+            with self.state.transaction() if self.callback is None else contextlib.nullcontext():
+                for wire_record in records:
+                    record = self._decode(wire_record)
+                    sync_id = str(record.get("SyncID", ""))
+                    try:
+                        self._deliver(record)
+                    except Exception as exc:
+                        error = f"{type(exc).__name__}: {exc}"
+                        if self.state.callback_failed(record, error=error, max_failures=self.config.attempts):
+                            kept.append(sync_id)  # kept locally as an error: it never blocks the queue
+                            continue
+                        result.blocked = True
+                        result.error = (
+                            f"the host failed on {record.get('RecordType')} {record.get('RecordID')}: {error}"
+                        )
+                        break
+                    delivered.append(sync_id)
+                    result.pulled_by_type[str(record.get("RecordType"))] += 1
+                self.state.forget_failures(delivered)
             if delivered or kept:
                 self.primary().acknowledge(delivered + kept)
             result.pulled += len(delivered)
@@ -250,7 +265,8 @@ class Agent:
     def run(self, *, cycles: int | None = None, until_idle: bool = False) -> CycleResult:
         """Cycle every `interval`, or after a backoff when the primary was unreachable or busy."""
         done = 0
-        while True:
+        result = CycleResult()
+        while not self.stopping.is_set():
             result = self.cycle()
             done += 1
             if (
@@ -260,6 +276,7 @@ class Agent:
             ):
                 return result
             self.sleep(self.next_delay(result))
+        return result
 
     def next_delay(self, result: CycleResult) -> float:
         if result.online:

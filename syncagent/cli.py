@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import signal
 import sys
 from typing import Any
@@ -81,6 +82,7 @@ def cmd_run(agent: Agent, args: argparse.Namespace) -> int:
         result = agent.cycle()
         print(json.dumps({k: v for k, v in vars(result).items() if k != "pulled_by_type"}))
         return 0 if result.online else EXIT_UNREACHABLE
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     server = serve_status(agent, port=agent.config.status_port) if agent.config.status_port else None
     signal.signal(signal.SIGTERM, lambda *_: agent.stopping.set())
     try:

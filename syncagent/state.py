@@ -98,7 +98,11 @@ class State:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; nested ones join the outer one (a pulled batch commits once)."""
         with self.lock:
+            if self.db.in_transaction:
+                yield self.db
+                return
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
