@@ -222,11 +222,10 @@ def _remember_dump(*, site: Site, full: bool, length: int) -> None:
         dump_type=SiteDump.Type.FULL if full else SiteDump.Type.MOBILE,
         record_count=length,
     )
+    # MySQL's ON DUPLICATE KEY UPDATE takes no conflict target; SQLite's ON CONFLICT needs one.
+    target = {"unique_fields": ["site"]} if connection.features.supports_update_conflicts_with_target else {}
     SiteDump.objects.bulk_create(
-        [dump],
-        update_conflicts=True,
-        unique_fields=["site"],
-        update_fields=["dumped_at", "dump_type", "record_count"],
+        [dump], update_conflicts=True, update_fields=["dumped_at", "dump_type", "record_count"], **target
     )
 
 

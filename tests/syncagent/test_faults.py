@@ -102,7 +102,7 @@ faults = st.lists(st.sampled_from(FAULTS), max_size=10)
 
 
 @hypothesis_settings(
-    max_examples=6,
+    max_examples=10,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
