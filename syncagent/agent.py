@@ -241,15 +241,18 @@ class Agent:
         mirror, and drain it. Otherwise drain now. Records when and how many records per type."""
         with self.lock:
             result = CycleResult()
-            self._identify()
-            self._push_pending(result)
             queued = None
-            if full:
-                queued = self.primary().initial_dump(full=True)
-                if self.callback is None:
-                    self.state.mirror_clear()
-            result.online = True
-            self._drain(result)
+            try:
+                self._identify()
+                self._push_pending(result)
+                if full:
+                    queued = self.primary().initial_dump(full=True)
+                    if self.callback is None:
+                        self.state.mirror_clear()
+                self._drain(result)
+            except Unreachable as exc:
+                self.state.put(online=False, last_error={"at": now_text(), "message": str(exc)})
+                raise
             snapshot = {
                 "at": now_text(),
                 "full": full,

@@ -171,22 +171,18 @@ class State:
         return sync_id
 
     def oldest_pending(self, limit: int) -> list[OutboxEntry]:
-        with self.lock:
-            rows = self.db.execute(
-                "SELECT id, sync_id, record_type, record_id, sync_type, store_id, data, status, attempts, "
-                "last_error FROM outbox WHERE status = ? ORDER BY id LIMIT ?",
-                (PENDING, limit),
-            ).fetchall()
-        return [
-            OutboxEntry(*row[:6], None if row[6] is None else json.loads(row[6]), *row[7:]) for row in rows
-        ]
+        return self._select("WHERE status = ? ORDER BY id LIMIT ?", (PENDING, limit))
 
     def entries(self, status: str | None = None) -> list[OutboxEntry]:
-        where, params = ("WHERE status = ?", (status,)) if status else ("", ())
+        if status:
+            return self._select("WHERE status = ? ORDER BY id", (status,))
+        return self._select("ORDER BY id", ())
+
+    def _select(self, tail: str, params: tuple[Any, ...]) -> list[OutboxEntry]:
         with self.lock:
             rows = self.db.execute(
                 "SELECT id, sync_id, record_type, record_id, sync_type, store_id, data, status, attempts, "
-                f"last_error FROM outbox {where} ORDER BY id",
+                f"last_error FROM outbox {tail}",
                 params,
             ).fetchall()
         return [

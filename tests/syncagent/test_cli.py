@@ -106,3 +106,15 @@ def test_a_bad_setting_is_refused_in_words(tmp_path, text, environ, words):
         load_config(file, environ=environ)
 
     assert words in str(refused.value)
+
+
+def test_the_agent_stands_alone_without_the_server_or_django():
+    probe = (
+        "import sys, syncagent.cli; "
+        "server = {'apps', 'django', 'syncserver', 'rest_framework'}; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & server))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

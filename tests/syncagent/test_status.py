@@ -117,6 +117,7 @@ def test_snapshot_calls_need_a_store_and_a_reachable_primary(satellite, endpoint
     b.proxy.inject("drop_before", "drop_before")
     status, body = call(b_url + "/api/sync/snapshot?full=true", "POST")
     assert status == 503 and "unreachable" in body["error"]
+    assert call(b_url + "/api/inventario/status") == (200, {"online": False})
     assert call(b_url + "/api/sync/snapshot?full=maybe", "POST")[0] == 400
     assert call(b_url + "/api/nothing")[0] == 404
 
