@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(VERSION + r"queued_records/?$", views.QueuedRecordsView.as_view()),
     re_path(VERSION + r"acknowledged_records/?$", views.AcknowledgeView.as_view()),
     re_path(VERSION + r"initial_dump/?$", views.InitialDumpView.as_view()),
+    re_path(VERSION + r"sync_status/?$", views.SiteSyncStatusView.as_view()),
     re_path(NAMED_VERSION + r"site/?$", views.SiteInfoView.as_view()),
     # The mSupply sync API document has `user` in its v1 section too.
     re_path(VERSION + r"user/?$", views.UserView.as_view()),

@@ -189,6 +189,34 @@ class InitialDumpView(SyncView):
     post = get
 
 
+class SiteSyncStatusView(SyncView):
+    """The site's own standing on the primary: what waits for it, what was quarantined, when it last
+    called and when its queue was last rebuilt."""
+
+    call = "sync_status"
+
+    def get(self, request: Request, version: str) -> HttpResponse:
+        site = self.authenticated_site
+        status = selectors.site_sync_status(site_id=site.pk)
+        dump = status.last_dump
+        return json_response(
+            {
+                "error": "",
+                "SiteID": site.pk,
+                "PendingRecords": status.pending,
+                "QuarantinedRecords": status.quarantined,
+                "LastContact": site.last_seen_at.isoformat() if site.last_seen_at else None,
+                "LastInitialDump": None
+                if dump is None
+                else {
+                    "Time": dump.dumped_at.isoformat(),
+                    "Type": dump.dump_type,
+                    "NumRecords": dump.record_count,
+                },
+            }
+        )
+
+
 class SiteInfoView(SyncView):
     call = "site"
     checks_site_params = False

@@ -107,3 +107,23 @@ class SyncLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call} site {self.site_id} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SiteDump(models.Model):
+    """When a site last had its queue rebuilt by an initial dump, of which kind, and how many records.
+
+    One row per site, replaced by every dump; GET sync_status reports it so a satellite (or its agent)
+    can tell whether it ever was bootstrapped.
+    """
+
+    class Type(models.TextChoices):
+        FULL = "full", "full"
+        MOBILE = "mobile", "mobile store subset"
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="last_dump")
+    dumped_at = models.DateTimeField()
+    dump_type = models.CharField(max_length=10, choices=Type.choices)
+    record_count = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.dump_type} dump of site {self.site_id} at {self.dumped_at:%Y-%m-%d %H:%M:%S}"

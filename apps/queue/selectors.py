@@ -8,7 +8,7 @@ from django.db import connection
 
 from apps.records.models import Record
 
-from .models import QueueEntry
+from .models import QuarantinedRecord, QueueEntry, SiteDump
 
 Q = QueueEntry._meta.db_table
 R = Record._meta.db_table
@@ -68,3 +68,22 @@ def queued_by_sync_id(*, site_id: int, sync_id: int) -> list[QueuedRecord]:
 def queue_length(*, site_id: int) -> int:
     """Exactly how many entries wait for the site (counts only that site's index range)."""
     return QueueEntry.objects.filter(site_id=site_id).count()
+
+
+class SiteSyncStatus(NamedTuple):
+    """What a site may know about itself on the primary (GET sync_status)."""
+
+    pending: int
+    quarantined: int
+    last_dump: SiteDump | None
+
+
+def site_sync_status(*, site_id: int) -> SiteSyncStatus:
+    """Three indexed reads: the queue's range of the site, its pending quarantine, its last dump."""
+    return SiteSyncStatus(
+        pending=queue_length(site_id=site_id),
+        quarantined=QuarantinedRecord.objects.filter(
+            site_id=site_id, status=QuarantinedRecord.Status.PENDING
+        ).count(),
+        last_dump=SiteDump.objects.filter(site_id=site_id).first(),
+    )

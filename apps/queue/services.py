@@ -24,7 +24,7 @@ from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
 from .fanout import fan_out
-from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
+from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
 
 logger = logging.getLogger(__name__)
@@ -244,7 +244,24 @@ def initial_dump(*, site: Site, full: bool) -> int:
                 *mobile_params,
             ],
         )
-    return QueueEntry.objects.filter(site_id=site.pk).count()
+    length = QueueEntry.objects.filter(site_id=site.pk).count()
+    _remember_dump(site=site, full=full, length=length)
+    return length
+
+
+def _remember_dump(*, site: Site, full: bool, length: int) -> None:
+    """Replace the site's last-dump row, in the dump's transaction (an upsert: two dumps may race)."""
+    dump = SiteDump(
+        site=site,
+        dumped_at=timezone.now(),
+        dump_type=SiteDump.Type.FULL if full else SiteDump.Type.MOBILE,
+        record_count=length,
+    )
+    # MySQL's ON DUPLICATE KEY UPDATE takes no conflict target; SQLite's ON CONFLICT needs one.
+    target = {"unique_fields": ["site"]} if connection.features.supports_update_conflicts_with_target else {}
+    SiteDump.objects.bulk_create(
+        [dump], update_conflicts=True, update_fields=["dumped_at", "dump_type", "record_count"], **target
+    )
 
 
 def log_call(
