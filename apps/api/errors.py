@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.queue.db import Busy
 from apps.sites.authentication import AuthenticationFailed, HardwareMismatch, TooManyFailures
+from apps.tablesync.errors import TableSyncError
 
 from .renderers import json_response
 
@@ -48,13 +49,19 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.message)
+    if isinstance(exc, TableSyncError):
+        body: dict[str, Any] = {"success": False, "error": exc.error, "reason": exc.reason}
+        if exc.index is not None:
+            body["index"] = exc.index
+        return json_response(body, status=exc.status)
     if isinstance(exc, AuthenticationFailed):
         return error_response(401, str(exc), {"WWW-Authenticate": exc.challenge})
     if isinstance(exc, TooManyFailures):
         return error_response(429, str(exc), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, HardwareMismatch):
-        # v1 to v3 clients show only a 2xx body to the user, so the refusal travels as 200 + error.
-        return error_response(200, str(exc))
+        # v1 to v3 clients show only a 2xx body to the user, so the refusal travels as 200 + error;
+        # newer APIs (table sync) set their view's hardware_mismatch_status to answer 403.
+        return error_response(getattr(context.get("view"), "hardware_mismatch_status", 200), str(exc))
     if isinstance(exc, Busy):
         return error_response(503, str(exc), {"Retry-After": "5"})
     response = drf_exception_handler(exc, context)

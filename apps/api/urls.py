@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import tables, views
 
 VERSION = r"^sync/(?P<version>v[123])/"
 NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` and `user` exist in v2 and v3 only
@@ -17,4 +17,8 @@ urlpatterns = [
     re_path(r"^sync/v1/schema/?$", views.SchemaView.as_view()),
     re_path(r"^health/?$", views.HealthView.as_view()),
     re_path(r"^sync/status/?$", views.StatusView.as_view()),
+    # Table sync (docs/tables-api.md); `/sync` is the older name of the push.
+    re_path(r"^sync/push/?$", tables.TablePushView.as_view()),
+    re_path(r"^sync/?$", tables.TablePushView.as_view()),
+    re_path(r"^sync/pull/?$", tables.TablePullView.as_view()),
 ]

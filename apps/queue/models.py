@@ -92,6 +92,11 @@ class SyncLog(models.Model):
     queued = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    device_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The device the call came from, when the client says (table sync).",
+    )
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -225,6 +225,7 @@ def log_call(
         "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
         **{name: counts.get(name, 0) for name in LOG_COUNTS},
         "error": counts.get("error", ""),
+        "device_id": str(counts.get("device_id", ""))[:100],
     }
     names = ", ".join(map(connection.ops.quote_name, columns))  # `call` is a reserved word in MySQL
     with connection.cursor() as cursor:
