@@ -9,6 +9,7 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.queue.db import Busy
+from apps.settingsync.services import SettingsError
 from apps.sites.authentication import AuthenticationFailed, HardwareMismatch, TooManyFailures
 from apps.tablesync.errors import TableSyncError
 
@@ -39,6 +40,10 @@ class Conflict(ApiError):
     status = 409
 
 
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> HttpResponse:
     response = json_response({"error": message}, status=status)
     for name, value in (headers or {}).items():
@@ -49,6 +54,8 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.message)
+    if isinstance(exc, SettingsError):
+        return error_response(400, str(exc))
     if isinstance(exc, TableSyncError):
         body: dict[str, Any] = {"success": False, "error": exc.error, "reason": exc.reason}
         if exc.index is not None:

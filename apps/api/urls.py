@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import tables, views
+from . import settingsdocs, tables, views
 
 VERSION = r"^sync/(?P<version>v[123])/"
 NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` and `user` exist in v2 and v3 only
@@ -21,4 +21,6 @@ urlpatterns = [
     re_path(r"^sync/push/?$", tables.TablePushView.as_view()),
     re_path(r"^sync/?$", tables.TablePushView.as_view()),
     re_path(r"^sync/pull/?$", tables.TablePullView.as_view()),
+    # Settings documents (docs/settings-api.md).
+    re_path(r"^api/v1/sync/update/?$", settingsdocs.SettingsUpdateView.as_view()),
 ]
