@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.http import HttpResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -49,6 +50,25 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def with_success_flag(response: HttpResponse) -> HttpResponse:
+    """Add `"success": false` to an error answer made by the shared exception handler."""
+    if response.status_code >= 400 and response.get("Content-Type", "").startswith("application/json"):
+        try:
+            document = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return response
+        if isinstance(document, dict) and "success" not in document:
+            response.content = orjson.dumps({"success": False, **document})
+    return response
+
+
+class SuccessFlagMixin:
+    """For the APIs whose every answer carries `success` (table sync, settings documents)."""
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        return with_success_flag(super().handle_exception(exc))  # type: ignore[misc]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:

@@ -20,9 +20,8 @@ from apps.settingsync.models import SettingsDocument, ms_to_datetime
 from apps.settingsync.services import SettingsError, settings_update
 
 from .authentication import ApiKeyAuthentication
-from .errors import PayloadTooLarge
+from .errors import PayloadTooLarge, SuccessFlagMixin
 from .renderers import json_response
-from .tables import SuccessFlagMixin
 
 
 class SettingsUpdateView(SuccessFlagMixin, APIView):

@@ -20,27 +20,11 @@ from apps.tablesync import selectors, services
 from apps.tablesync.errors import TableSyncError
 
 from .authentication import SiteBasicAuthentication
+from .errors import SuccessFlagMixin
 from .renderers import json_response
 from .synclog import CallLogMixin
 
 logger = logging.getLogger(__name__)
-
-
-def with_success_flag(response: HttpResponse) -> HttpResponse:
-    """Add `"success": false` to an error answer made by the shared exception handler."""
-    if response.status_code >= 400 and response.get("Content-Type", "").startswith("application/json"):
-        try:
-            document = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            return response
-        if isinstance(document, dict) and "success" not in document:
-            response.content = orjson.dumps({"success": False, **document})
-    return response
-
-
-class SuccessFlagMixin:
-    def handle_exception(self, exc: Exception) -> HttpResponse:
-        return with_success_flag(super().handle_exception(exc))  # type: ignore[misc]
 
 
 class TableSyncView(SuccessFlagMixin, CallLogMixin, APIView):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from apps.queue.models import SyncLog
 from apps.records.models import Record
@@ -166,6 +168,10 @@ def test_device_id_is_kept_in_the_sync_log(pos: TableClient):
     pos.push(op("sales", "insert", **sale("S1")), device_id="till-3")
     log = SyncLog.objects.get(site=pos.site, call="table_push")
     assert (log.device_id, log.pushed, log.applied, log.status_code) == ("till-3", 1, 1, 200)
+    admin = Client()
+    admin.force_login(get_user_model().objects.create_superuser("admin", "a@example.org", "pw"))
+    page = admin.get("/admin/queue/synclog/?call=table_push").content.decode()
+    assert "till-3" in page
 
 
 @pytest.mark.parametrize(
