@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "apps.sites",
     "apps.records",
     "apps.queue",
+    "apps.tablesync",
+    "apps.settingsync",
     "apps.api",
 ]
 
@@ -131,6 +133,16 @@ SYNC_DEADLOCK_RETRIES = env.int("SYNC_DEADLOCK_RETRIES", default=5)
 SYNC_V1_ALLOW_PLAIN_PASSWORD = env.bool("SYNC_V1_ALLOW_PLAIN_PASSWORD", default=False)
 SYNC_V1_SHARED_USER = env.str("SYNC_V1_SHARED_USER", default="")
 SYNC_V1_SHARED_PASSWORD_SHA256 = env.str("SYNC_V1_SHARED_PASSWORD_SHA256", default="")
+
+# --- Table sync and settings documents (docs/tables-api.md, docs/settings-api.md) -----------------
+# Record types the table sync API serves (comma-separated registry names); ALLOWED_TABLES is read too.
+SYNC_ALLOWED_TABLES = env.list("SYNC_ALLOWED_TABLES", default=env.list("ALLOWED_TABLES", default=[]))
+# A JSON file of the operator's own tables, in the registry's format, loaded after fixtures/registry.json.
+SYNC_REGISTRY_EXTENSION = env.str("SYNC_REGISTRY_EXTENSION", default="")
+# Most rows of one table a table pull returns, whatever `limit` asks (the default limit is 1000).
+SYNC_TABLES_PULL_CAP = env.int("SYNC_TABLES_PULL_CAP", default=5000)
+# Largest settings document request (bytes); larger ones get 413.
+SETTINGS_SYNC_MAX_BYTES = env.int("SETTINGS_SYNC_MAX_BYTES", default=1024 * 1024)
 
 PASSWORD_HASHERS = env.list(
     "PASSWORD_HASHERS",

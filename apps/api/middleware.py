@@ -20,7 +20,7 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         limit = settings.SYNC_MAX_BODY_BYTES
-        if length > limit and request.path.startswith("/sync/"):
+        if length > limit and (request.path.startswith("/sync/") or request.path == "/sync"):
             return json_response(
                 {"error": f"The request body is {length} bytes; the limit is {limit}. Send smaller batches."},
                 status=413,

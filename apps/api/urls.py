@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import settingsdocs, tables, views
 
 VERSION = r"^sync/(?P<version>v[123])/"
 NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` exists in v2 and v3 only
@@ -19,4 +19,10 @@ urlpatterns = [
     re_path(r"^sync/v1/schema/?$", views.SchemaView.as_view()),
     re_path(r"^health/?$", views.HealthView.as_view()),
     re_path(r"^sync/status/?$", views.StatusView.as_view()),
+    # Table sync (docs/tables-api.md); `/sync` is the older name of the push.
+    re_path(r"^sync/push/?$", tables.TablePushView.as_view()),
+    re_path(r"^sync/?$", tables.TablePushView.as_view()),
+    re_path(r"^sync/pull/?$", tables.TablePullView.as_view()),
+    # Settings documents (docs/settings-api.md).
+    re_path(r"^api/v1/sync/update/?$", settingsdocs.SettingsUpdateView.as_view()),
 ]

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from apps.queue import selectors, services
 from apps.sites import selectors as site_selectors
 from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
+from apps.tablesync.selectors import allowed_tables
 
 from .authentication import SiteBasicAuthentication, UserOrSiteBasicAuthentication
 from .codecs import fields, named
@@ -24,7 +25,7 @@ from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
 from .schema import schema_bytes
-from .synclog import log_after_response
+from .synclog import CallLogMixin
 
 # One codec per wire format; each turns wire records into Changes and queued records into bytes.
 CODECS: dict[str, ModuleType] = {"v1": fields, "v2": named, "v3": named}
@@ -35,7 +36,7 @@ def codec_for(version: str) -> ModuleType:
     return CODECS[version]
 
 
-class SyncView(APIView):
+class SyncView(CallLogMixin, APIView):
     """Authenticates the site, checks from_site/to_site, and logs the call with its duration."""
 
     authentication_classes = [SiteBasicAuthentication]
@@ -53,27 +54,6 @@ class SyncView(APIView):
         self.site = self.site_of(request)
         if self.checks_site_params:
             check_site_params(request, self.site)
-
-    def finalize_response(
-        self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        site = getattr(self, "site", None)
-        if site is not None and self.call:
-            error = ""
-            if response.status_code >= 400 and isinstance(response.content, bytes):
-                error = response.content[:500].decode("utf-8", "replace")
-            log_after_response(
-                site=site,
-                call=self.call,
-                api_version=kwargs.get("version", ""),
-                duration_ms=int((time.perf_counter() - self.started) * 1000),
-                status_code=response.status_code,
-                error=error,
-                note=self.log_note,
-                **self.log_counts,
-            )
-        return response
 
     def site_of(self, request: Request) -> Site | None:
         """The site the call is logged under: the authenticated one."""
@@ -307,7 +287,7 @@ class HealthView(APIView):
     authentication_classes: list[type] = []
 
     def get(self, request: Request) -> HttpResponse:
-        return json_response({"status": "ok"})
+        return json_response({"status": "ok", "message": "Sync API running"})
 
 
 class StatusView(APIView):
@@ -321,15 +301,25 @@ class StatusView(APIView):
                 cursor.execute("SELECT 1")
             database = "ok"
         except Exception as exc:
-            return json_response({"status": "error", "database": f"unreachable: {type(exc).__name__}"}, 503)
+            return json_response(
+                {
+                    "success": False,
+                    "status": "error",
+                    "error": "Database unavailable",
+                    "database": f"unreachable: {type(exc).__name__}",
+                },
+                503,
+            )
         return json_response(
             {
+                "success": True,
                 "status": "ok",
                 "database": database,
                 "database_vendor": connection.vendor,
                 "server_version": settings.SYNC_SERVER_VERSION,
                 "api_versions": list(API_VERSIONS),
                 "django": get_version(),
+                "allowed_tables": allowed_tables(),
             }
         )
 

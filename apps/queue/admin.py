@@ -237,7 +237,17 @@ class CallFilter(admin.SimpleListFilter):
 
     title = "call"
     parameter_name = "call"
-    CALLS = ["push", "pull", "count", "acknowledge", "initial_dump", "site", "user"]
+    CALLS = [
+        "push",
+        "pull",
+        "count",
+        "acknowledge",
+        "initial_dump",
+        "site",
+        "user",
+        "table_push",
+        "table_pull",
+    ]
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(call, call) for call in self.CALLS]
@@ -278,6 +288,7 @@ class SyncLogAdmin(ReadOnlyAdminMixin, BigTableAdmin):
         "acknowledged",
         "duration_ms",
         "note",
+        "device_id",
         "short_error",
     ]
     list_filter = [CallFilter, StatusCodeFilter, "site"]

@@ -100,6 +100,11 @@ class SyncLog(models.Model):
         blank=True,
         help_text="What the call asked for, where it matters (initial_dump's type).",
     )
+    device_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The device the call came from, when the client says (table sync).",
+    )
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

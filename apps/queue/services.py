@@ -285,6 +285,7 @@ def log_call(
         **{name: counts.get(name, 0) for name in LOG_COUNTS},
         "error": counts.get("error", ""),
         "note": note[:SYNC_LOG_NOTE_LENGTH],
+        "device_id": str(counts.get("device_id", ""))[:100],
     }
     names = ", ".join(map(connection.ops.quote_name, columns))  # `call` is a reserved word in MySQL
     with connection.cursor() as cursor:

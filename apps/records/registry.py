@@ -165,6 +165,49 @@ def _check_types(spec: RecordTypeSpec, entry: dict) -> None:
             raise RegistryError(f"{spec.name}.{name}: unknown field type {kind!r} (one of {FIELD_TYPES})")
 
 
+# Operators' own tables are numbered from here, so a standard table added later never collides.
+EXTENSION_FIRST_TABLE_NUMBER = 1000
+
+
+def extension_path() -> Path | None:
+    """The operator's registry extension (SYNC_REGISTRY_EXTENSION), relative paths from BASE_DIR."""
+    configured = str(getattr(settings, "SYNC_REGISTRY_EXTENSION", "") or "").strip()
+    if not configured:
+        return None
+    path = Path(configured)
+    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+
+
+def registry_document_bytes() -> bytes:
+    """The standard tables, followed by the operator's own tables from the extension file, if any.
+
+    The extension has the registry's format (`{"record_types": [...]}`); its tables are checked like
+    the standard ones, and must be numbered from EXTENSION_FIRST_TABLE_NUMBER.
+    """
+    base = REGISTRY_PATH.read_bytes()
+    path = extension_path()
+    if path is None:
+        return base
+    try:
+        extension = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise RegistryError(f"registry extension {path}: cannot be read as JSON ({exc})") from exc
+    entries = extension.get("record_types") if isinstance(extension, dict) else None
+    if not isinstance(entries, list):
+        raise RegistryError(f'registry extension {path}: expected {{"record_types": [...]}}')
+    for entry in entries:
+        number = entry.get("table_number") if isinstance(entry, dict) else None
+        if not isinstance(number, int) or number < EXTENSION_FIRST_TABLE_NUMBER:
+            name = entry.get("name") if isinstance(entry, dict) else entry
+            raise RegistryError(
+                f"registry extension {path}: table {name} needs a table_number of "
+                f"{EXTENSION_FIRST_TABLE_NUMBER} or more (lower numbers are kept for mSupply's tables)"
+            )
+    document = orjson.loads(base)
+    document["record_types"] = [*document["record_types"], *entries]
+    return orjson.dumps(document)
+
+
 @functools.cache
 def get_registry() -> Registry:
-    return parse_registry(REGISTRY_PATH.read_bytes())
+    return parse_registry(registry_document_bytes())
