@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "apps.sites",
     "apps.records",
     "apps.queue",
+    "apps.imports",
     "apps.api",
 ]
 
@@ -131,6 +132,27 @@ SYNC_DEADLOCK_RETRIES = env.int("SYNC_DEADLOCK_RETRIES", default=5)
 SYNC_V1_ALLOW_PLAIN_PASSWORD = env.bool("SYNC_V1_ALLOW_PLAIN_PASSWORD", default=False)
 SYNC_V1_SHARED_USER = env.str("SYNC_V1_SHARED_USER", default="")
 SYNC_V1_SHARED_PASSWORD_SHA256 = env.str("SYNC_V1_SHARED_PASSWORD_SHA256", default="")
+
+# --- Scheduled imports (docs/imports.md) ------------------------------------------------------------
+# The folder CSV and xlsx sources are read from; a source's path is relative to it and cannot leave it.
+IMPORTS_FILE_ROOT = env.path("IMPORTS_FILE_ROOT", default=BASE_DIR / "imports")
+# Seconds a source may take to download or a SQL query to run (a source may set its own).
+IMPORTS_READ_TIMEOUT_SECONDS = env.int("IMPORTS_READ_TIMEOUT_SECONDS", default=60)
+# Largest file or download read (bytes).
+IMPORTS_MAX_SOURCE_BYTES = env.int("IMPORTS_MAX_SOURCE_BYTES", default=100 * 1024 * 1024)
+# Rows applied per transaction.
+IMPORTS_BATCH_SIZE = env.int("IMPORTS_BATCH_SIZE", default=500)
+# delete_missing stops the run (deleting nothing) if it would delete more than this share of the
+# records the schedule imported before.
+IMPORTS_DELETE_MAX_SHARE = env.float("IMPORTS_DELETE_MAX_SHARE", default=0.5)
+# A runner refreshes its claim after every batch; a claim older than this is a crashed runner's.
+IMPORTS_CLAIM_TIMEOUT_SECONDS = env.int("IMPORTS_CLAIM_TIMEOUT_SECONDS", default=900)
+# At most one manual run of a schedule per this many seconds (API and admin).
+IMPORTS_MANUAL_RUN_INTERVAL_SECONDS = env.int("IMPORTS_MANUAL_RUN_INTERVAL_SECONDS", default=60)
+# How long run history is kept (days; purgesync).
+IMPORTS_HISTORY_RETENTION_DAYS = env.int("IMPORTS_HISTORY_RETENTION_DAYS", default=90)
+# `runimports --loop`: seconds between looks for due schedules.
+IMPORTS_LOOP_SECONDS = env.int("IMPORTS_LOOP_SECONDS", default=30)
 
 PASSWORD_HASHERS = env.list(
     "PASSWORD_HASHERS",
