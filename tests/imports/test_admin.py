@@ -1,4 +1,4 @@
-"""The imports admin over HTTP: sources and schedules are checked, Run now / Enable / Disable, the last run."""
+"""The imports admin over HTTP: checked forms, Run now / Enable / Disable, the last run in the list."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ def test_a_source_or_schedule_that_cannot_work_is_refused_in_the_form(admin_clie
     assert not DataSource.objects.exists()
     source = DataSource.objects.create(name="ok", kind="csv", path="a.csv")
     form = {
-        "name": "s", "source": source.pk, "record_type": "no_such_type", "mapping": "{}", "frequency": "daily",
-        "sync_time": "02:00", "time_zone": "UTC", "enabled": "on",
+        "name": "s", "source": source.pk, "record_type": "no_such_type", "mapping": "{}",
+        "frequency": "daily", "sync_time": "02:00", "time_zone": "UTC", "enabled": "on",
     }  # fmt: skip
     response = admin_client.post(f"{SCHEDULES}add/", form)
     assert "not a record type" in response.content.decode()
