@@ -1,12 +1,20 @@
-"""DRF authentication: the requesting site, from Basic `site:sha256hex` and the hardware header."""
+"""DRF authentication: the requesting site, from Basic `site:sha256hex` and the hardware header; or an
+API key for the APIs that take one."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from apps.sites.authentication import authenticate_site
-from apps.sites.models import Site
+from apps.sites.authentication import (
+    ApiKeyRefused,
+    api_key_from_header,
+    apikey_authenticate,
+    authenticate_site,
+)
+from apps.sites.models import ApiKey, Site
 
 
 class SiteBasicAuthentication(BaseAuthentication):
@@ -22,3 +30,28 @@ class SiteBasicAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Basic realm="sync"'
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: <key>` or `Bearer <key>`, for views that name the scope they need.
+
+    The view sets `api_key_scope`; `request.auth` is then the ApiKey and `request.user` its owner (None
+    for a key without an owner).
+    """
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser | None, ApiKey]:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        scope = getattr(view, "api_key_scope", "")
+        if not scope:
+            raise ImproperlyConfigured(f"{type(view).__name__} must set api_key_scope to use API keys.")
+        raw_key = api_key_from_header(request.META.get("HTTP_AUTHORIZATION"))
+        key = apikey_authenticate(raw_key=raw_key, scope=scope)
+        if key is None:
+            raise ApiKeyRefused(
+                f"Unknown or revoked API key, or the key lacks the '{scope}' scope. "
+                "Ask an operator for a key (createapikey NAME --scope " + scope + ")."
+            )
+        return key.owner, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

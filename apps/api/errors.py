@@ -49,7 +49,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.message)
     if isinstance(exc, AuthenticationFailed):
-        return error_response(401, str(exc), {"WWW-Authenticate": 'Basic realm="sync"'})
+        return error_response(401, str(exc), {"WWW-Authenticate": exc.challenge})
     if isinstance(exc, TooManyFailures):
         return error_response(429, str(exc), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, HardwareMismatch):

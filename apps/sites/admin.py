@@ -14,8 +14,16 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import PRIMARY_SITE_ID, Site, Store, SyncUser
-from .services import SiteError, password_to_sha256, site_reset_hardware, site_set_password
+from .models import API_KEY_SCOPES, PRIMARY_SITE_ID, ApiKey, Site, Store, SyncUser
+from .services import (
+    SiteError,
+    apikey_clean_scopes,
+    apikey_create,
+    apikey_revoke,
+    password_to_sha256,
+    site_reset_hardware,
+    site_set_password,
+)
 
 PASSWORD_HELP = (
     "Type the password in plain; it is stored as a slow hash of its SHA-256 and never shown. "
@@ -150,3 +158,65 @@ class SyncUserAdmin(admin.ModelAdmin):
         if password:
             obj.set_password_sha256(password_to_sha256(password))
         super().save_model(request, obj, form, change)
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=sorted(API_KEY_SCOPES.items()), widget=forms.CheckboxSelectMultiple, help_text=""
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scopes", "owner"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["scopes"] = self.instance.scope_list
+
+    def clean_scopes(self) -> str:
+        try:
+            return ",".join(apikey_clean_scopes(self.cleaned_data["scopes"]))
+        except SiteError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made here or with `createapikey`; the key is shown once, in the message after saving."""
+
+    form = ApiKeyForm
+    list_display = ["name", "prefix", "scopes", "owner", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "=prefix"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    raw_id_fields = ["owner"]
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: ApiKeyForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            created, raw_key = apikey_create(name=obj.name, scopes=obj.scopes, owner=obj.owner)
+        except SiteError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            f"The new API key is {raw_key} — copy it now: it is shown only this once "
+            "and stored only as a hash.",
+            messages.WARNING,
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        # Revoke instead: the row keeps the history of who used the API and when.
+        return False
+
+    @admin.action(description="Revoke the selected API keys (refused from now on)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for key in queryset:
+            apikey_revoke(key=key)
+        self.message_user(request, f"Revoked {len(queryset)} API key(s).", messages.SUCCESS)

@@ -18,11 +18,22 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from .models import Site, SyncUser
+from .models import ApiKey, Site, SyncUser
+
+# Every API key starts with this, so a leaked one is recognisable (and secret scanners can match it).
+API_KEY_PREFIX = "ssk_"
 
 
 class AuthenticationFailed(Exception):
     """Credentials missing, malformed or wrong: 401."""
+
+    challenge = 'Basic realm="sync"'
+
+
+class ApiKeyRefused(AuthenticationFailed):
+    """An API key missing, unknown, revoked or without the scope the API needs: 401."""
+
+    challenge = 'Bearer realm="api"'
 
 
 class TooManyFailures(Exception):
@@ -237,3 +248,64 @@ def touch_last_seen(site: Site) -> None:
         Site.objects.filter(pk=site.pk).update(last_seen_at=now)
         site.last_seen_at = now
         remember_site(site)
+
+
+def api_key_from_header(header: str | None) -> str:
+    """The raw key from `Authorization: <key>` or `Authorization: Bearer <key>`."""
+    value = (header or "").strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
+    if not value:
+        raise ApiKeyRefused("Authentication required: send 'Authorization: Bearer <API key>'.")
+    return value
+
+
+def api_key_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _api_key_parts(raw_key: str) -> tuple[str, str] | None:
+    if not raw_key.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, secret = raw_key[len(API_KEY_PREFIX) :].partition("_")
+    if not sep or not prefix or not secret or len(prefix) > 16:
+        return None
+    return prefix, secret
+
+
+def apikey_authenticate(*, raw_key: str, scope: str) -> ApiKey | None:
+    """The live key `raw_key` names when it carries `scope`, else None (and the failure is counted).
+
+    Failures are counted per key prefix exactly like failed site logins per name, so guessing is
+    throttled with 429 (TooManyFailures). The secret is compared in constant time.
+    """
+    parts = _api_key_parts(raw_key)
+    throttle_name = API_KEY_PREFIX + (parts[0] if parts else "malformed")
+    check_not_throttled(throttle_name)
+    key = None
+    if parts is not None:
+        key = ApiKey.objects.select_related("owner").filter(prefix=parts[0]).first()
+    offered = api_key_secret_hash(parts[1] if parts else raw_key)
+    # Compare against a dummy when there is no such key, so timing does not tell prefixes apart.
+    stored = key.secret_hash if key is not None else "0" * 64
+    matches = hmac.compare_digest(stored.encode(), offered.encode())
+    if key is None or not matches or key.is_revoked or not key.has_scope(scope):
+        record_failure(throttle_name)
+        return None
+    if key.owner is not None and not key.owner.is_active:
+        record_failure(throttle_name)
+        return None
+    _touch_last_used(key)
+    return key
+
+
+def _touch_last_used(key: ApiKey) -> None:
+    """Like a site's last-seen time: written at most once per SYNC_LAST_SEEN_INTERVAL_SECONDS."""
+    now = timezone.now()
+    if (
+        key.last_used_at is None
+        or (now - key.last_used_at).total_seconds() >= settings.SYNC_LAST_SEEN_INTERVAL_SECONDS
+    ):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 
@@ -102,3 +103,54 @@ class SyncUser(PasswordMixin):
 
     def __str__(self) -> str:
         return self.username
+
+
+# What an API key may be used for; each API that takes keys names the one it needs.
+API_KEY_SCOPES: dict[str, str] = {
+    "settings": "Settings documents (POST /api/v1/sync/update)",
+    "schedules": "Scheduled imports API",
+}
+
+
+class ApiKey(models.Model):
+    """A credential for the non-sync APIs: `ssk_<prefix>_<secret>`, shown once when it is made.
+
+    Only the prefix (to find the row) and the SHA-256 of the secret are stored: the secret is 256 random
+    bits, so a fast hash is as safe as a slow one here and keeps each request to one indexed read.
+    """
+
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. the device or service.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.CharField(
+        max_length=200, help_text="Comma-separated: " + ", ".join(sorted(API_KEY_SCOPES)) + "."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        help_text="The operator account the key acts for (needed by APIs that act as a staff user).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (ssk_{self.prefix}_…)"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in (part.strip() for part in self.scopes.split(",")) if s]
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from .authentication import forget_site
-from .models import PRIMARY_SITE_ID, Site, Store, SyncUser
+from .authentication import API_KEY_PREFIX, api_key_secret_hash, forget_site
+from .models import API_KEY_SCOPES, PRIMARY_SITE_ID, ApiKey, Site, Store, SyncUser
 
 
 class SiteError(ValueError):
@@ -104,3 +107,55 @@ def sync_user_create(
     user.save()
     user.stores.set(stores)
     return user
+
+
+def apikey_clean_scopes(scopes: list[str] | str) -> list[str]:
+    """The scopes as a sorted list without repeats; an unknown scope is refused in words."""
+    if isinstance(scopes, str):
+        scopes = scopes.split(",")
+    cleaned = sorted({s.strip() for s in scopes if s.strip()})
+    if not cleaned:
+        raise SiteError("An API key needs at least one scope: " + ", ".join(sorted(API_KEY_SCOPES)) + ".")
+    unknown = [s for s in cleaned if s not in API_KEY_SCOPES]
+    if unknown:
+        raise SiteError(
+            f"Unknown API key scope {', '.join(unknown)}; known scopes: {', '.join(sorted(API_KEY_SCOPES))}."
+        )
+    return cleaned
+
+
+def apikey_create(
+    *, name: str, scopes: list[str] | str, owner: AbstractBaseUser | None = None
+) -> tuple[ApiKey, str]:
+    """A new API key and its raw value `ssk_<prefix>_<secret>`: the only time the secret exists in clear."""
+    if not name.strip():
+        raise SiteError("An API key needs a name that says what it is for.")
+    scope_list = apikey_clean_scopes(scopes)
+    if owner is not None and not owner.is_active:
+        raise SiteError(f"The owner '{owner}' is not an active account.")
+    for _attempt in range(5):
+        # 40 random bits of prefix: a collision is rare, and the unique index turns it into a retry.
+        prefix = secrets.token_hex(5)
+        secret = secrets.token_urlsafe(32)
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(
+                    name=name.strip(),
+                    prefix=prefix,
+                    secret_hash=api_key_secret_hash(secret),
+                    scopes=",".join(scope_list),
+                    owner=owner,
+                )
+        except IntegrityError:
+            continue
+        return key, f"{API_KEY_PREFIX}{prefix}_{secret}"
+    raise SiteError("Could not find a free key prefix; try again.")
+
+
+def apikey_revoke(*, key: ApiKey) -> ApiKey:
+    """Refuse the key from now on; the row stays so the admin still shows who used what and when."""
+    if key.revoked_at is None:
+        now = timezone.now()
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
+        key.refresh_from_db(fields=["revoked_at"])
+    return key
