@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import schedule_views, views
 
 VERSION = r"^sync/(?P<version>v[123])/"
 NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` and `user` exist in v2 and v3 only
@@ -17,4 +17,14 @@ urlpatterns = [
     re_path(r"^sync/v1/schema/?$", views.SchemaView.as_view()),
     re_path(r"^health/?$", views.HealthView.as_view()),
     re_path(r"^sync/status/?$", views.StatusView.as_view()),
+    # Scheduled imports (docs/imports.md), with API keys.
+    re_path(r"^api/sync/schedules/?$", schedule_views.SchedulesView.as_view()),
+    re_path(r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/?$", schedule_views.ScheduleView.as_view()),
+    re_path(
+        r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/sync/?$", schedule_views.ScheduleSyncView.as_view()
+    ),
+    re_path(
+        r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/history/?$",
+        schedule_views.ScheduleHistoryView.as_view(),
+    ),
 ]
