@@ -53,7 +53,7 @@ class Claim:
 
 
 def execute_run(
-    *, schedule: ImportSchedule, run: ImportRun, claim: Claim, progress: Callable[[int, int], Progress] | None
+    *, schedule: ImportSchedule, run: ImportRun, claim: Claim, progress: Callable[[str, int], Progress] | None
 ) -> ImportRun:
     """Fill `run` with what happened; never raises for a bad source or mapping (the run records it)."""
     try:
@@ -73,7 +73,7 @@ def execute_run(
 
 
 def _import(
-    *, schedule: ImportSchedule, run: ImportRun, claim: Claim, progress: Callable[[int, int], Progress] | None
+    *, schedule: ImportSchedule, run: ImportRun, claim: Claim, progress: Callable[[str, int], Progress] | None
 ) -> None:
     table = read_source(schedule.source)
     run.rows, run.columns = len(table.rows), table.columns
@@ -84,7 +84,7 @@ def _import(
     _refuse(run, mapped.refused)
     ids = list(mapped.upserts)
     batch_size = settings.IMPORTS_BATCH_SIZE
-    advance = progress(len(ids) + len(missing), len(table.rows)) if progress else None
+    advance = progress(schedule.name, len(ids) + len(missing)) if progress else None
     for start in range(0, len(ids), batch_size):
         batch = ids[start : start + batch_size]
         stored = stored_data(record_type=spec.name, record_ids=batch)

@@ -45,7 +45,7 @@ def schedule_list(
 
 
 def last_runs(schedule_ids: list[int]) -> dict[int, ImportRun]:
-    """The latest run of each schedule: one query per schedule id list, newest first."""
+    """The latest run of each schedule: one indexed read per schedule (a page of them at most)."""
     latest: dict[int, ImportRun] = {}
     for schedule_id in schedule_ids:
         run = ImportRun.objects.filter(schedule_id=schedule_id).order_by("-started_at", "-pk").first()

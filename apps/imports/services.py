@@ -25,7 +25,7 @@ from .runner import Claim, Progress, execute_run
 from .selectors import schedules_claimed_before, schedules_due
 from .timing import next_slot
 
-ProgressFactory = Callable[[int, int], Progress]
+ProgressFactory = Callable[[str, int], Progress]
 
 
 class AlreadyRunning(Exception):

@@ -6,6 +6,7 @@ mssql:// with the mssql-django driver). Its password therefore lives only in the
 
 Read-only is enforced twice: the text must be a single SELECT (or WITH ... SELECT), and the session is
 made read-only where the database allows it, so a SELECT that calls a writing function still fails.
+The timeout is enforced by the database on SQLite, MySQL/MariaDB and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -112,5 +113,3 @@ def _read_only_with_timeout(wrapper: Any, cursor: Any, vendor: str, timeout: flo
     elif vendor == "postgresql":
         cursor.execute("SET default_transaction_read_only = on")
         cursor.execute("SET statement_timeout = %s", [int(timeout * 1000)])
-    elif vendor == "microsoft":
-        cursor.execute(f"SET LOCK_TIMEOUT {int(timeout * 1000)}")

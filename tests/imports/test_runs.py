@@ -201,3 +201,21 @@ def test_purgesync_removes_old_finished_runs(file_root: Path, settings):
     call_command("purgesync", stdout=out)
     assert "Removed 1 import runs older than" in out.getvalue()
     assert sorted(ImportRun.objects.values_list("status", flat=True)) == ["running", recent.status]
+
+
+def test_the_progress_bar_counts_every_row_and_delete_of_the_run(file_root: Path, settings):
+    settings.IMPORTS_BATCH_SIZE = 2
+    path = write_csv(file_root, "items.csv", ITEMS)
+    schedule = csv_schedule(path, deleteMissing=True)
+    run_now(schedule=schedule, rate_limited=False)
+    write_csv(file_root, "items.csv", ITEMS[:4])
+    seen: list[tuple[str, int]] = []
+    steps: list[int] = []
+
+    def progress(label: str, total: int):
+        seen.append((label, total))
+        return steps.append
+
+    run = run_now(schedule=schedule, rate_limited=False, progress=progress)
+    assert run.deleted == 1
+    assert seen == [("Items", 4)] and steps == [2, 1, 1]

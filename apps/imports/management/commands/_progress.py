@@ -1,4 +1,4 @@
-"""A tqdm progress bar for an import run, shown on a terminal only (cron output stays clean)."""
+"""A tqdm progress bar per import run, shown on a terminal only (cron output stays clean)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import TextIO
 from tqdm import tqdm
 
 
-def bar_factory(stream: TextIO, *, label: str) -> Callable[[int, int], Callable[[int], None]]:
-    def start(total: int, rows: int) -> Callable[[int], None]:
+def bar_factory(stream: TextIO) -> Callable[[str, int], Callable[[int], None]]:
+    def start(label: str, total: int) -> Callable[[int], None]:
         bar = tqdm(total=total, desc=label, unit="rec", file=stream, disable=not stream.isatty(), leave=True)
 
         def advance(count: int) -> None:

@@ -29,9 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no import schedule {schedule_id}.")
         stream = getattr(self.stderr, "_out", sys.stderr)
         try:
-            run = run_now(
-                schedule=schedule, rate_limited=False, progress=bar_factory(stream, label=schedule.name)
-            )
+            run = run_now(schedule=schedule, rate_limited=False, progress=bar_factory(stream))
         except AlreadyRunning as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(describe(run))

@@ -49,7 +49,7 @@ class Command(BaseCommand):
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
         while True:
-            runs = run_due(progress=bar_factory(stream, label="import"))
+            runs = run_due(progress=bar_factory(stream))
             for run in runs:
                 self.stdout.write(describe(run))
             if not loop:
