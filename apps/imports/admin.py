@@ -15,7 +15,27 @@ from .selectors import last_runs
 from .services import AlreadyRunning, TooSoon, compute_next_sync, run_now, schedule_set_enabled
 
 
-class DataSourceForm(forms.ModelForm):
+class CheckedForm(forms.ModelForm):
+    """A form whose object is checked by the same rules as the API's, before it is saved."""
+
+    @staticmethod
+    def check_object(obj: Any) -> None:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # A probe without relations: the rules read plain fields only.
+        probe = self._meta.model(**{k: v for k, v in cleaned.items() if k != "source"})
+        try:
+            self.check_object(probe)
+        except ConfigError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return cleaned
+
+
+class DataSourceForm(CheckedForm):
+    check_object = staticmethod(check_source)
+
     class Meta:
         model = DataSource
         fields = [
@@ -30,14 +50,6 @@ class DataSourceForm(forms.ModelForm):
             "timeout_seconds",
         ]
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        try:
-            check_source(DataSource(**cleaned))
-        except ConfigError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return cleaned
-
 
 @admin.register(DataSource)
 class DataSourceAdmin(admin.ModelAdmin):
@@ -47,22 +59,15 @@ class DataSourceAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class ImportScheduleForm(forms.ModelForm):
+class ImportScheduleForm(CheckedForm):
+    check_object = staticmethod(check_schedule_row)
+
     class Meta:
         model = ImportSchedule
         fields = [
             "name", "source", "record_type", "mapping", "key_column", "frequency", "sync_time", "day_of_week",
             "time_zone", "enabled", "delete_missing",
         ]  # fmt: skip
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        probe = ImportSchedule(**{k: v for k, v in cleaned.items() if k != "source"})
-        try:
-            check_schedule_row(probe)
-        except ConfigError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return cleaned
 
 
 @admin.register(ImportSchedule)
