@@ -18,6 +18,7 @@ from typing import Any
 
 import environ
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.utils import load_backend
 
@@ -75,7 +76,13 @@ def connection_settings(name: str) -> dict[str, Any]:
 def read_sql(*, connection: str, query: str, timeout: float) -> Table:
     text = check_select(query)
     config = connection_settings(connection)
-    backend = load_backend(config["ENGINE"])
+    try:
+        backend = load_backend(config["ENGINE"])
+    except ImproperlyConfigured as exc:
+        raise SourceError(
+            f"The database driver for '{connection}' is not installed ({exc}); install the project's "
+            "extra for it (mysql, postgres or sqlserver)."
+        ) from exc
     wrapper = backend.DatabaseWrapper(config, alias=f"imports-{connection}")
     try:
         with wrapper.cursor() as cursor:

@@ -223,3 +223,12 @@ def test_sql_from_the_mariadb_database_alias_is_read_only_with_a_timeout():
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE erp_products")
+
+
+def test_a_connection_whose_driver_is_missing_says_which_extra_to_install(monkeypatch):
+    from apps.imports.sql_source import read_sql
+
+    monkeypatch.setenv("IMPORTS_SQL_WAREHOUSE_URL", "mssql://reader:pw@sqlserver.example/erp")
+    with pytest.raises(SourceError, match="sqlserver") as error:
+        read_sql(connection="warehouse", query="SELECT 1", timeout=5)
+    assert "pw@" not in str(error.value)
