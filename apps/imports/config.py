@@ -9,7 +9,10 @@ from typing import Any
 
 from django.conf import settings
 
+from .mapping import MappingError, record_type_spec
 from .models import DataSource, ImportSchedule
+from .sources import SourceError
+from .sql_source import check_select
 from .timing import DAYS, ScheduleError, check_schedule, parse_day_of_week
 
 # API key -> (model, attribute). The connection's secrets are never a key: they live in the environment.
@@ -120,9 +123,6 @@ def check_source(source: DataSource) -> None:
     if source.url and not source.url.lower().startswith(("http://", "https://")):
         raise ConfigError("config.url must be an http:// or https:// URL.")
     if kind == DataSource.Kind.SQL:
-        from .sources import SourceError
-        from .sql_source import check_select
-
         if not source.connection:
             raise ConfigError(
                 "A sql source needs config.connection: a DATABASES alias or NAME with IMPORTS_SQL_<NAME>_URL "
@@ -135,8 +135,6 @@ def check_source(source: DataSource) -> None:
 
 
 def check_schedule_row(schedule: ImportSchedule) -> None:
-    from .mapping import MappingError, record_type_spec
-
     try:
         record_type_spec(schedule.record_type)
         check_schedule(

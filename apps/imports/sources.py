@@ -48,7 +48,7 @@ def read_source(source: DataSource) -> Table:
         url = google_sheet_csv_url(source.url, sheet_name=source.sheet_name, cell_range=source.cell_range)
         return parse_csv(download(url, timeout=timeout, google=True))
     if source.kind == DataSource.Kind.SQL:
-        from .sql_source import read_sql
+        from .sql_source import read_sql  # it builds on this module's Table and errors
 
         return read_sql(connection=source.connection, query=source.query, timeout=timeout)
     raise SourceError(f"Unknown source kind '{source.kind}'.")

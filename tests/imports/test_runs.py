@@ -219,3 +219,31 @@ def test_the_progress_bar_counts_every_row_and_delete_of_the_run(file_root: Path
     run = run_now(schedule=schedule, rate_limited=False, progress=progress)
     assert run.deleted == 1
     assert seen == [("Items", 4)] and steps == [2, 1, 1]
+
+
+def test_runimports_loop_runs_until_a_stop_signal_and_gives_the_signals_back(file_root: Path, settings):
+    import signal
+
+    from apps.imports.management.commands import runimports
+
+    settings.IMPORTS_LOOP_SECONDS = 0
+    schedule = csv_schedule(write_csv(file_root, "items.csv", ITEMS))
+    looks: list[int] = []
+    real_run_due = runimports.run_due
+
+    def run_due_then_stop(**kwargs):
+        looks.append(1)
+        if len(looks) == 1:
+            ImportSchedule.objects.filter(pk=schedule.pk).update(next_sync_at=timezone.now())
+        if len(looks) == 3:
+            signal.raise_signal(signal.SIGTERM)
+        return real_run_due(**kwargs)
+
+    before = signal.getsignal(signal.SIGTERM)
+    out = StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runimports, "run_due", run_due_then_stop)
+        call_command("runimports", "--loop", stdout=out, stderr=StringIO())
+    assert len(looks) == 3 and out.getvalue().count("Items: succeeded (scheduled)") == 1
+    assert out.getvalue().rstrip().endswith("Stopped.")
+    assert signal.getsignal(signal.SIGTERM) is before

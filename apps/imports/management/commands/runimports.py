@@ -18,6 +18,8 @@ from apps.imports.services import run_due
 
 from ._progress import bar_factory
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
 
 def describe(run: ImportRun) -> str:
     text = (
@@ -44,17 +46,26 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, loop: bool, **options: Any) -> None:
         stream = getattr(self.stderr, "_out", sys.stderr)
+        if not loop:
+            runs = self._run_due(stream)
+            if not runs:
+                self.stdout.write("No import is due.")
+            return
         stop = threading.Event()
-        if loop:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, lambda *_: stop.set())
-        while True:
-            runs = run_due(progress=bar_factory(stream))
-            for run in runs:
-                self.stdout.write(describe(run))
-            if not loop:
-                if not runs:
-                    self.stdout.write("No import is due.")
-                return
-            if stop.wait(settings.IMPORTS_LOOP_SECONDS):
-                return
+        # A stop signal lets the current run finish: its batches are whole, but its history would
+        # otherwise stay `running` until another runner recovers the claim.
+        previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in STOP_SIGNALS}
+        try:
+            while not stop.is_set():
+                self._run_due(stream)
+                stop.wait(settings.IMPORTS_LOOP_SECONDS)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        self.stdout.write("Stopped.")
+
+    def _run_due(self, stream: Any) -> list[ImportRun]:
+        runs = run_due(progress=bar_factory(stream))
+        for run in runs:
+            self.stdout.write(describe(run))
+        return runs
