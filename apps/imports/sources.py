@@ -155,16 +155,24 @@ def parse_csv(data: bytes) -> Table:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(f"The CSV is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.") from exc
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         rows = [row for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as exc:
         raise SourceError(f"The CSV cannot be read at line {reader.line_num}: {exc}.") from exc
     return _table(rows)
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon (spreadsheets in many locales) or tab: whichever the header line uses most.
+
+    Decided on the header alone, which holds names rather than free text, so a comma inside a value
+    cannot change how the file is split.
+    """
+    header = text.lstrip("\r\n").split("\n", 1)[0]
+    counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def parse_xlsx(data: bytes, *, sheet_name: str = "", cell_range: str = "") -> Table:

@@ -246,3 +246,22 @@ def test_secrets_are_never_stored_or_returned(api: Api, monkeypatch):
     assert response.status_code == 201, response.content
     assert b"s3cret" not in response.content and b"s3cret" not in api.call("get", BASE).content
     assert response.json()["schedule"]["config"]["connection"] == "erp"
+
+
+def test_a_schedule_on_an_existing_source_and_a_shared_source_is_changed_only_in_the_admin(api: Api):
+    first = api.call("post", BASE, daily_csv()).json()["schedule"]
+    body = {
+        "name": "names too",
+        "recordType": "name",
+        "sourceId": first["sourceId"],
+        "config": {"syncTime": "04:00"},
+    }
+    second = api.call("post", BASE, body)
+    assert second.status_code == 201, second.content
+    assert second.json()["schedule"]["config"]["path"] == "items.csv"
+    assert "admin" in error_of(api.call("put", f"{BASE}/{first['id']}", {"config": {"path": "b.csv"}}), 400)
+    both = {**body, "name": "x", "config": {"path": "c.csv"}}
+    assert "not both" in error_of(api.call("post", BASE, both), 400)
+    # Deleting one schedule keeps the source the other still uses.
+    api.call("delete", f"{BASE}/{first['id']}")
+    assert DataSource.objects.filter(pk=first["sourceId"]).exists()

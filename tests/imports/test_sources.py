@@ -232,3 +232,15 @@ def test_a_connection_whose_driver_is_missing_says_which_extra_to_install(monkey
     with pytest.raises(SourceError, match="sqlserver") as error:
         read_sql(connection="warehouse", query="SELECT 1", timeout=5)
     assert "pw@" not in str(error.value)
+
+
+def test_the_delimiter_comes_from_the_header_so_commas_in_values_do_not_split_a_semicolon_file(file_root):
+    (file_root / "semi.csv").write_text("ID;item_name\nA1;Gauze, sterile, 10 cm\nA2;Tape\n")
+    (file_root / "tab.csv").write_text("ID\titem_name\nT1\tSalt; iodised\n")
+    assert read_source(DataSource(kind="csv", path="semi.csv")).rows == [
+        ["A1", "Gauze, sterile, 10 cm"],
+        ["A2", "Tape"],
+    ]
+    assert read_source(DataSource(kind="csv", path="tab.csv")).rows == [["T1", "Salt; iodised"]]
+    (file_root / "one.csv").write_text("ID\nX1\n")
+    assert read_source(DataSource(kind="csv", path="one.csv")).rows == [["X1"]]
