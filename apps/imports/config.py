@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .mapping import MappingError, record_type_spec
+from .mapping import MappingError, field_named, record_type_spec
 from .models import DataSource, ImportSchedule
 from .sources import SourceError
 from .sql_source import check_select
@@ -136,7 +136,7 @@ def check_source(source: DataSource) -> None:
 
 def check_schedule_row(schedule: ImportSchedule) -> None:
     try:
-        record_type_spec(schedule.record_type)
+        spec = record_type_spec(schedule.record_type)
         check_schedule(
             frequency=schedule.frequency,
             sync_time=schedule.sync_time,
@@ -145,6 +145,15 @@ def check_schedule_row(schedule: ImportSchedule) -> None:
         )
     except (MappingError, ScheduleError) as exc:
         raise ConfigError(str(exc)) from exc
+    if not isinstance(schedule.mapping, dict):
+        raise ConfigError('mapping must be an object of column -> field (or null), e.g. {"Code": "code"}.')
+    unknown = sorted(
+        str(f) for f in (schedule.mapping or {}).values() if f and field_named(spec, str(f)) is None
+    )
+    if unknown:
+        raise ConfigError(
+            f"config.mapping names field(s) that {spec.name} does not have: {', '.join(unknown)}."
+        )
 
 
 def config_of(schedule: ImportSchedule) -> dict[str, Any]:

@@ -74,6 +74,7 @@ def schedule_create(
     enabled: bool = True,
 ) -> ImportSchedule:
     """A schedule on an existing source (`source_id`) or on a new one of `source_kind` made from `config`."""
+    _check_name(name)
     parts = split_config(config or {})
     if source_id is not None:
         if parts.source:
@@ -86,7 +87,6 @@ def schedule_create(
         _apply(source, parts.source)
         check_source(source)
         source.save()
-    _check_name(name)
     schedule = ImportSchedule(
         name=name, source=source, record_type=record_type, frequency=frequency, enabled=enabled
     )
@@ -101,6 +101,7 @@ def schedule_create(
 def schedule_update(*, schedule: ImportSchedule, changes: dict[str, Any]) -> ImportSchedule:
     """Change top-level fields and merge `config` key by key; the next run is computed again."""
     schedule = ImportSchedule.objects.select_for_update().select_related("source").get(pk=schedule.pk)
+    changes = dict(changes)
     parts = split_config(changes.pop("config", None) or {})
     if "name" in changes and changes["name"] != schedule.name:
         _check_name(changes["name"])

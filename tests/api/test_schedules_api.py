@@ -129,6 +129,7 @@ def test_put_merges_config_key_by_key_and_recomputes_the_next_run(api: Api, file
         ({"enabled": "yes"}, "true or false"),
         ({"config": {"path": "../../etc/passwd", "url": "http://x"}}, "exactly one"),
         ({"owner": 1}, "Unknown key"),
+        ({"config": {"mapping": {"Code": "kode"}}}, "does not have: kode"),
     ],
 )
 def test_bad_changes_are_refused_in_words_and_change_nothing(api: Api, file_root: Path, body, words):
