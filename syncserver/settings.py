@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "apps.queue",
     "apps.tablesync",
     "apps.settingsync",
+    "apps.imports",
     "apps.api",
 ]
 
@@ -143,6 +144,26 @@ SYNC_REGISTRY_EXTENSION = env.str("SYNC_REGISTRY_EXTENSION", default="")
 SYNC_TABLES_PULL_CAP = env.int("SYNC_TABLES_PULL_CAP", default=5000)
 # Largest settings document request (bytes); larger ones get 413.
 SETTINGS_SYNC_MAX_BYTES = env.int("SETTINGS_SYNC_MAX_BYTES", default=1024 * 1024)
+# --- Scheduled imports (docs/imports.md) ------------------------------------------------------------
+# The folder CSV and xlsx sources are read from; a source's path is relative to it and cannot leave it.
+IMPORTS_FILE_ROOT = env.path("IMPORTS_FILE_ROOT", default=BASE_DIR / "imports")
+# Seconds a source may take to download or a SQL query to run (a source may set its own).
+IMPORTS_READ_TIMEOUT_SECONDS = env.int("IMPORTS_READ_TIMEOUT_SECONDS", default=60)
+# Largest file or download read (bytes).
+IMPORTS_MAX_SOURCE_BYTES = env.int("IMPORTS_MAX_SOURCE_BYTES", default=100 * 1024 * 1024)
+# Rows applied per transaction.
+IMPORTS_BATCH_SIZE = env.int("IMPORTS_BATCH_SIZE", default=500)
+# delete_missing stops the run (deleting nothing) if it would delete more than this share of the
+# records the schedule imported before.
+IMPORTS_DELETE_MAX_SHARE = env.float("IMPORTS_DELETE_MAX_SHARE", default=0.5)
+# A runner refreshes its claim after every batch; a claim older than this is a crashed runner's.
+IMPORTS_CLAIM_TIMEOUT_SECONDS = env.int("IMPORTS_CLAIM_TIMEOUT_SECONDS", default=900)
+# At most one manual run of a schedule per this many seconds (API and admin).
+IMPORTS_MANUAL_RUN_INTERVAL_SECONDS = env.int("IMPORTS_MANUAL_RUN_INTERVAL_SECONDS", default=60)
+# How long run history is kept (days; purgesync).
+IMPORTS_HISTORY_RETENTION_DAYS = env.int("IMPORTS_HISTORY_RETENTION_DAYS", default=90)
+# `runimports --loop`: seconds between looks for due schedules.
+IMPORTS_LOOP_SECONDS = env.int("IMPORTS_LOOP_SECONDS", default=30)
 
 PASSWORD_HASHERS = env.list(
     "PASSWORD_HASHERS",

@@ -14,6 +14,17 @@ def _fast_hashes_and_clean_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def _imports_root(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("imports")
+
+
+@pytest.fixture(autouse=True)
+def _imports_outside_the_checkout(settings, _imports_root):
+    # The demo copies its example CSV under IMPORTS_FILE_ROOT: never into the checkout during tests.
+    settings.IMPORTS_FILE_ROOT = _imports_root
+
+
 # Shared by the behaviour suites: every v2/v3 test runs once per version, against site 2 (store STORE2)
 # and, where a second satellite is needed, site 3 (store STORE3).
 @pytest.fixture(params=["v2", "v3"])

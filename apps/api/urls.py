@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import settingsdocs, tables, views
+from . import schedule_views, settingsdocs, tables, views
 
 VERSION = r"^sync/(?P<version>v[123])/"
 NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` exists in v2 and v3 only
@@ -25,4 +25,14 @@ urlpatterns = [
     re_path(r"^sync/pull/?$", tables.TablePullView.as_view()),
     # Settings documents (docs/settings-api.md).
     re_path(r"^api/v1/sync/update/?$", settingsdocs.SettingsUpdateView.as_view()),
+    # Scheduled imports (docs/imports.md), with API keys.
+    re_path(r"^api/sync/schedules/?$", schedule_views.SchedulesView.as_view()),
+    re_path(r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/?$", schedule_views.ScheduleView.as_view()),
+    re_path(
+        r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/sync/?$", schedule_views.ScheduleSyncView.as_view()
+    ),
+    re_path(
+        r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/history/?$",
+        schedule_views.ScheduleHistoryView.as_view(),
+    ),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.queue.demodata import SIZES, DemoSize, format_credentials, format_summary, seed_demo
+from apps.queue.signals import demo_seeded
 from apps.sites.services import SiteError
 
 
@@ -60,6 +61,10 @@ class Command(BaseCommand):
         except SiteError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(format_summary(result))
+        # Other apps add their own demo objects (an example import schedule, ...).
+        for _receiver, line in demo_seeded.send(sender=self.__class__, result=result):
+            if line:
+                self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write(format_credentials(result, url=options["url"]))
         if result.refused:
