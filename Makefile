@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 DEMO_SIZE ?= small
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo run migrate test test-mariadb lint format check mariadb-start mariadb-stop bench bench-smoke clean
+.PHONY: help setup demo run migrate test test-mariadb lint format check mariadb-start mariadb-stop galera-start galera-stop test-galera bench bench-galera bench-smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -51,12 +51,31 @@ mariadb-start: ## Start the throwaway MariaDB (scripts/mariadb.sh)
 mariadb-stop: ## Stop it
 	scripts/mariadb.sh stop
 
-bench: ## Benchmarks at scale against MariaDB (docs/performance.md)
-	$(BIN)/python -m bench.run
+galera-start: ## Start the throwaway 3-node Galera cluster (scripts/galera.sh)
+	scripts/galera.sh start
+
+galera-stop: ## Stop it
+	scripts/galera.sh stop
+
+# The concurrency tests spread their threads over the three nodes; SYNC_DEADLOCK_RETRIES as docs/scaling.md
+# advises when every node takes writes.
+GALERA_ENV = GALERA_URLS=$$(scripts/galera.sh urls) DATABASE_URL=$$(scripts/galera.sh url 1) SYNC_DEADLOCK_RETRIES=10
+
+test-galera: ## Start the cluster; run the concurrency, fault and failover tests on it (docs/scaling.md)
+	scripts/galera.sh start
+	$(GALERA_ENV) $(BIN)/pytest -q -m "mariadb or galera"
+	$(GALERA_ENV) $(BIN)/pytest -q tests/api/test_database_errors.py tests/api/test_push.py
+
+bench: ## Benchmarks at scale against MariaDB (docs/performance.md); BENCH_ARGS="--scale 0.2 ..."
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-galera: ## The benchmarks against the 3-node Galera cluster, through node 1
+	$(BIN)/python -m bench.run --galera $(BENCH_ARGS)
 
 bench-smoke: ## A few-second run of the benchmark so it cannot rot
 	$(BIN)/python -m bench.run --smoke
 
 clean: ## Remove the virtual environment, the SQLite database and the throwaway MariaDB
 	scripts/mariadb.sh clean || true
+	scripts/galera.sh clean || true
 	rm -rf $(VENV) syncserver.sqlite3* staticfiles

@@ -34,7 +34,9 @@ from .server import (
     migrate,
     recreate_database,
     setup_django,
+    start_galera,
     start_mariadb,
+    stop_galera,
     stop_mariadb,
     with_database,
 )
@@ -316,6 +318,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile pull, drain and push in-process"
     )
+    parser.add_argument(
+        "--galera",
+        action="store_true",
+        help="run against node 1 of the 3-node Galera cluster of scripts/galera.sh (started if down)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the syncbench database afterwards")
     parser.add_argument("--database", help="database name (default syncbench, or syncbench_smoke)")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown to this file")
@@ -325,19 +332,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = scaled(SMOKE if args.smoke else FULL, args.scale)
-    started_mariadb = False
+    started_mariadb = started_galera = False
     ctx: Context | None = None
     rows: list[Row] = []
     began = time.monotonic()
     env = ""
     with tempfile.TemporaryDirectory(prefix="syncbench-") as tmp:
         try:
-            if not os.environ.get("DATABASE_URL", "").startswith("mysql"):
-                started_mariadb = start_mariadb()
+            if args.galera:
+                started_galera, server_url = start_galera()
+            else:
+                if not os.environ.get("DATABASE_URL", "").startswith("mysql"):
+                    started_mariadb = start_mariadb()
+                server_url = base_url()
             name = args.database or ("syncbench_smoke" if args.smoke else "syncbench")
             if not name.startswith("syncbench"):
                 raise SystemExit("--database: use a name that starts with syncbench")
-            url = with_database(base_url(), name)
+            url = with_database(server_url, name)
             db = DbParams.from_url(url)
             ctx = Context(sizes=sizes, db=db, url=url, tmp=Path(tmp), smoke=args.smoke)
             log(f"database {db.database} on {db.host}:{db.port}: creating and migrating")
@@ -354,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
                 from .profile import profile_all
 
                 profile_all(ctx)
-            env = environment(db)
+            env = environment(db) + (
+                ", Galera 3 nodes (scripts/galera.sh), all through node 1" if args.galera else ""
+            )
         finally:
             if ctx and ctx.server:
                 ctx.server.stop()
@@ -367,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"could not drop {ctx.db.database}: {exc}", file=sys.stderr)
             if started_mariadb:
                 stop_mariadb()
+            if started_galera:
+                stop_galera()
     print()
     print(env)
     print(f"sizes: {sizes}")

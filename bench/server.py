@@ -18,6 +18,7 @@ import MySQLdb
 
 ROOT = Path(__file__).resolve().parent.parent
 MARIADB = ROOT / "scripts" / "mariadb.sh"
+GALERA = ROOT / "scripts" / "galera.sh"
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 # A fast hasher for the benchmark's own server only: the slow default would make seeding sites slow and
@@ -33,6 +34,22 @@ def start_mariadb() -> bool:
 
 def stop_mariadb() -> None:
     subprocess.run([str(MARIADB), "stop"], check=False)
+
+
+def start_galera() -> tuple[bool, str]:
+    """Start the throwaway 3-node Galera cluster if it is not running; (whether this call started it,
+    node 1's URL). Everything the benchmark does goes through node 1: the one-writer topology of
+    docs/scaling.md, with every write certified and replicated to the other two nodes."""
+    status = subprocess.run([str(GALERA), "status"], capture_output=True, text=True, check=True).stdout
+    started = "down" in status
+    if started:
+        subprocess.run([str(GALERA), "start"], check=True)
+    url = subprocess.run([str(GALERA), "url", "1"], capture_output=True, text=True, check=True).stdout
+    return started, url.strip()
+
+
+def stop_galera() -> None:
+    subprocess.run([str(GALERA), "stop"], check=False)
 
 
 def base_url() -> str:

@@ -13,9 +13,8 @@ PORT="${MARIADB_PORT:-3307}"
 # memory as pages are used, so a test run stays small.
 BUFFER_POOL="${MARIADB_BUFFER_POOL_SIZE:-3G}"
 SOCKET="$DIR/mysqld.sock"
-USER_NAME=syncserver
-PASSWORD=syncserver
-DATABASE=syncserver
+# shellcheck source=scripts/database-user.sh
+. "$(dirname "$0")/database-user.sh"
 
 url() { echo "mysql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$DATABASE"; }
 
@@ -43,13 +42,7 @@ start() {
     sleep 0.5
   done
   running || { echo "MariaDB did not start; see $DIR/error.log" >&2; tail -20 "$DIR/error.log" >&2; exit 1; }
-  mariadb --socket="$SOCKET" -uroot <<SQL
-CREATE DATABASE IF NOT EXISTS $DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE USER IF NOT EXISTS '$USER_NAME'@'127.0.0.1' IDENTIFIED BY '$PASSWORD';
-CREATE USER IF NOT EXISTS '$USER_NAME'@'localhost' IDENTIFIED BY '$PASSWORD';
-GRANT ALL PRIVILEGES ON *.* TO '$USER_NAME'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON *.* TO '$USER_NAME'@'localhost';
-SQL
+  create_database_and_user "$SOCKET"
   echo "MariaDB running on 127.0.0.1:$PORT; DATABASE_URL=$(url)"
 }
 

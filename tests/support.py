@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,27 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "msupply-samples"
 needs_samples = pytest.mark.skipif(
     not SAMPLES.is_dir(), reason="the mSupply samples (../shared/msupply-samples) are not beside this clone"
 )
+
+
+# The DATABASE_URLs of a Galera cluster's nodes (comma-separated; `scripts/galera.sh urls`), when the
+# suite runs on one: DATABASE_URL is then node 1, and threads of concurrency tests spread over all.
+GALERA_URLS = [url for url in os.environ.get("GALERA_URLS", "").split(",") if url]
+
+
+def use_galera_node(index: int) -> None:
+    """Point this thread's database connection at node `index` (modulo their number) of the cluster in
+    GALERA_URLS, keeping the test database; without a cluster, change nothing."""
+    from django.db import connections
+
+    if not GALERA_URLS:
+        return
+    import environ
+
+    node = environ.Env.db_url_config(GALERA_URLS[index % len(GALERA_URLS)])
+    current = connections["default"]
+    settings_dict = {**current.settings_dict, "HOST": node["HOST"], "PORT": node["PORT"]}
+    current.close()
+    connections["default"] = type(current)(settings_dict, "default")
 
 
 def sha256_hex(password: str) -> str:

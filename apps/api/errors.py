@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.queue.db import Busy
+from apps.queue.db import Busy, database_unavailable
 from apps.settingsync.services import SettingsError
 from apps.sites.authentication import AuthenticationFailed, HardwareMismatch, TooManyFailures
 from apps.tablesync.errors import TableSyncError
@@ -91,6 +91,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
         return error_response(getattr(context.get("view"), "hardware_mismatch_status", 200), str(exc))
     if isinstance(exc, Busy):
         return error_response(503, str(exc), {"Retry-After": "5"})
+    if database_unavailable(exc):
+        # E.g. the Galera node this worker talks to is down or rejoining: the client retries, and a
+        # load balancer may send it to a worker whose node is up.
+        return error_response(
+            503, "The database is not reachable right now; try again in a few seconds.", {"Retry-After": "5"}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,15 @@ R = TypeVar("R")
 
 # MySQL/MariaDB: 1213 deadlock, 1205 lock wait timeout, 1467 a deadlock on the AUTO-INC lock (InnoDB
 # reports it as "Failed to read auto-increment value"). SQLite: "database is locked".
+# On a Galera cluster a write set that fails certification (another node committed a conflicting
+# change first) and a local transaction aborted by a replicated one are both reported as 1213, at the
+# statement or at COMMIT; both are retried like a deadlock.
 RETRYABLE_MYSQL_CODES = {1213, 1205, 1467}
+# The database cannot serve the request right now: cannot connect (2002, 2003), connection lost or
+# killed (2006, 2013, 1927), or a Galera node that is joining or cut off from the cluster's majority
+# (1047 "WSREP has not yet prepared node for application use"). Another worker, or this one a little
+# later, can serve it.
+UNAVAILABLE_MYSQL_CODES = {1047, 1927, 2002, 2003, 2006, 2013}
 
 
 class Busy(Exception):
@@ -55,6 +63,16 @@ def _is_retryable(exc: Exception) -> bool:
     return "database is locked" in str(exc)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """A database error the client should retry later (503) rather than a fault of the server (500):
+    an unreachable or unready database, or a conflict that escaped a service's own retries."""
+    if not isinstance(exc, DatabaseError):
+        return False
+    args = getattr(exc, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None
+    return code in UNAVAILABLE_MYSQL_CODES or code in RETRYABLE_MYSQL_CODES
+
+
 def _retrying(func: Callable[P, R], *, atomic: bool) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -73,7 +91,9 @@ def _retrying(func: Callable[P, R], *, atomic: bool) -> Callable[P, R]:
                         "The database is busy with conflicting changes; try again in a few seconds."
                     ) from exc
                 logger.info("retrying %s after %s (attempt %d)", func.__name__, exc, attempt)
-                time.sleep(random.uniform(0.005, 0.05) * attempt)
+                # Exponential back-off with jitter, capped: on a Galera cluster the same writers keep
+                # meeting at certification while they retry in step.
+                time.sleep(random.uniform(0.5, 1.5) * min(0.5, 0.01 * 2**attempt))
         raise AssertionError("unreachable")
 
     return wrapper
