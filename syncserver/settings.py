@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "apps.sites",
     "apps.records",
     "apps.queue",
+    "apps.lookups",
     "apps.api",
 ]
 

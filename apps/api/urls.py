@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import lookups, views
 
 VERSION = r"^sync/(?P<version>v[123])/"
 NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` and `user` exist in v2 and v3 only
@@ -15,6 +15,10 @@ urlpatterns = [
     re_path(NAMED_VERSION + r"site/?$", views.SiteInfoView.as_view()),
     re_path(NAMED_VERSION + r"user/?$", views.UserView.as_view()),
     re_path(r"^sync/v1/schema/?$", views.SchemaView.as_view()),
+    re_path(r"^api/v4/patient/?$", lookups.PatientView.as_view()),
+    re_path(r"^api/v4/patient_history/?$", lookups.PatientHistoryView.as_view()),
+    re_path(r"^api/v4/prescriber/?$", lookups.PrescriberView.as_view()),
+    re_path(r"^api/v4/name_store_join/?$", lookups.NameStoreJoinView.as_view()),
     re_path(r"^health/?$", views.HealthView.as_view()),
     re_path(r"^sync/status/?$", views.StatusView.as_view()),
 ]

@@ -22,7 +22,7 @@ from apps.records.sql import insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
-from .fanout import fan_out
+from .fanout import FORWARDED_TO_OTHER_PARTY, fan_out
 from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
 from .selectors import queue_entry_id
 
@@ -204,7 +204,7 @@ def initial_dump(*, site: Site, full: bool) -> int:
                 {routed} WHERE r.store_id IN ({own_stores}) AND r.is_deleted = %s AND t.scope <> 'central'
                 UNION ALL
                 {routed} WHERE r.transfer_name_id IN ({own_names}) AND r.is_deleted = %s
-                    AND t.scope <> 'central'
+                    AND {FORWARDED_TO_OTHER_PARTY}
             ) u
             ORDER BY u.dump_order, u.id""",
             [site.pk, False, *central_params, site.pk, False, site.pk, False],

@@ -24,6 +24,23 @@ SCOPES: tuple[Scope, ...] = ("central", "store", "transfer")
 
 
 @dataclass(frozen=True)
+class TransferSpec:
+    """A transfer rule of a document table (apps/records/transfers.py applies it).
+
+    A document of `source_type` whose status reaches one of `release_statuses` and whose other party is
+    another store's name gets, once, a `counterpart_type` document in that store (status
+    `counterpart_status`) with copies of its `lines`.
+    """
+
+    rule: Literal["invoice", "requisition"]
+    source_type: str
+    counterpart_type: str
+    release_statuses: frozenset[str]
+    counterpart_status: str
+    lines: str
+
+
+@dataclass(frozen=True)
 class RecordTypeSpec:
     name: str
     table_number: int
@@ -39,6 +56,7 @@ class RecordTypeSpec:
     mobile_via: str | None = None
     mobile_match: Literal["id", "ref"] | None = None
     satellite_may_create: bool = False
+    transfer: TransferSpec | None = None
     field_names: dict[int, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -83,6 +101,7 @@ def parse_registry(raw: bytes) -> Registry:
             mobile_via=entry.get("mobile_via"),
             mobile_match=entry.get("mobile_match"),
             satellite_may_create=bool(entry.get("satellite_may_create", False)),
+            transfer=_parse_transfer(entry.get("transfer")),
             field_names={number: name for name, number in fields.items()},
         )
         _check_spec(spec, types, by_number)
@@ -93,7 +112,24 @@ def parse_registry(raw: bytes) -> Registry:
             raise RegistryError(f"{spec.name}: parent type {spec.parent_type} is not in the registry")
         if spec.mobile_via and spec.mobile_via not in types:
             raise RegistryError(f"{spec.name}: mobile_via {spec.mobile_via} is not in the registry")
+        if spec.transfer and types.get(spec.transfer.lines, spec).parent_type != spec.name:
+            raise RegistryError(f"{spec.name}: transfer lines {spec.transfer.lines} are not its children")
     return Registry(types=types, by_number=by_number)
+
+
+def _parse_transfer(entry: dict | None) -> TransferSpec | None:
+    if not entry:
+        return None
+    if entry.get("rule") not in ("invoice", "requisition"):
+        raise RegistryError(f"unknown transfer rule {entry.get('rule')!r}")
+    return TransferSpec(
+        rule=entry["rule"],
+        source_type=entry["source_type"],
+        counterpart_type=entry["counterpart_type"],
+        release_statuses=frozenset(entry["release_statuses"]),
+        counterpart_status=entry["counterpart_status"],
+        lines=entry["lines"],
+    )
 
 
 def _check_spec(

@@ -8,8 +8,9 @@ read of parents per parent type, one bulk insert, one bulk update.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,8 +24,14 @@ from .changes import Change, Refusal, wire_data
 from .models import Record
 from .registry import RecordTypeSpec, Registry, get_registry
 from .storage import StoredRecord, lock_existing, upsert
+from .transfers import transfer_changes
+
+logger = logging.getLogger(__name__)
 
 MAX_ID_LENGTH = 100
+# Called with the rows of every write, inside its transaction; other apps register here (their
+# AppConfig.ready) to keep derived tables in step without the records app depending on them.
+AFTER_WRITE_HOOKS: list[Callable[[list[StoredRecord]], None]] = []
 
 
 @dataclass
@@ -157,7 +164,23 @@ def write_records(
     upsert(to_write)
     result.written_pks = [r.pk for r in to_write if r.pk is not None]
     result.written_pks += _cascade_transfer_to_children(changed_transfers, registry)
+    result.written_pks += _after_write(to_write, now)
     return result
+
+
+def _after_write(written: list[StoredRecord], now: datetime) -> list[int]:
+    """Domain rules that follow a write, in its transaction: the hooks (search indexes, ...), and
+    transfer counterparts (transfers.py), written here as the primary's own changes. Returns the
+    keys of the records it wrote, so they fan out with the rest."""
+    for hook in AFTER_WRITE_HOOKS:
+        hook(written)
+    generated = transfer_changes(written=written)
+    if not generated:
+        return []
+    inner = write_records(changes=generated, source_site_id=PRIMARY_SITE_ID, now=now)
+    for refusal in inner.refused:
+        logger.error("transfer counterpart %s refused: %s", refusal.change.record_id, refusal.reason)
+    return inner.written_pks
 
 
 @dataclass(frozen=True)
