@@ -4,31 +4,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SearchEntry',
+            name="SearchEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('patient', 'patient (a name of type patient)'), ('prescriber', 'prescriber (a clinician)'), ('policy', 'insurance policy (nameInsuranceJoin)')], max_length=10)),
-                ('record_id', models.CharField(help_text='The name, clinician or policy id.', max_length=100)),
-                ('name_id', models.CharField(blank=True, help_text='For a policy: the patient.', max_length=100)),
-                ('last', models.CharField(blank=True, max_length=100)),
-                ('first', models.CharField(blank=True, max_length=100)),
-                ('code', models.CharField(blank=True, help_text='Code; for a policy its number.', max_length=100)),
-                ('barcode', models.CharField(blank=True, max_length=100)),
-                ('dob', models.CharField(blank=True, help_text='Date of birth, YYYY-MM-DD.', max_length=10)),
-                ('is_deleted', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("patient", "patient (a name of type patient)"),
+                            ("prescriber", "prescriber (a clinician)"),
+                            ("policy", "insurance policy (nameInsuranceJoin)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "record_id",
+                    models.CharField(help_text="The name, clinician or policy id.", max_length=100),
+                ),
+                (
+                    "name_id",
+                    models.CharField(blank=True, help_text="For a policy: the patient.", max_length=100),
+                ),
+                ("last", models.CharField(blank=True, max_length=100)),
+                ("first", models.CharField(blank=True, max_length=100)),
+                (
+                    "code",
+                    models.CharField(blank=True, help_text="Code; for a policy its number.", max_length=100),
+                ),
+                ("barcode", models.CharField(blank=True, max_length=100)),
+                ("dob", models.CharField(blank=True, help_text="Date of birth, YYYY-MM-DD.", max_length=10)),
+                ("is_deleted", models.BooleanField(default=False)),
             ],
             options={
-                'verbose_name_plural': 'search entries',
-                'indexes': [models.Index(fields=['kind', 'last', 'first'], name='search_last_idx'), models.Index(fields=['kind', 'first'], name='search_first_idx'), models.Index(fields=['kind', 'code'], name='search_code_idx'), models.Index(fields=['kind', 'barcode'], name='search_barcode_idx'), models.Index(fields=['kind', 'dob'], name='search_dob_idx'), models.Index(fields=['kind', 'name_id'], name='search_name_idx')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'record_id'), name='search_kind_record_unique')],
+                "verbose_name_plural": "search entries",
+                "indexes": [
+                    models.Index(fields=["kind", "last", "first"], name="search_last_idx"),
+                    models.Index(fields=["kind", "first"], name="search_first_idx"),
+                    models.Index(fields=["kind", "code"], name="search_code_idx"),
+                    models.Index(fields=["kind", "barcode"], name="search_barcode_idx"),
+                    models.Index(fields=["kind", "dob"], name="search_dob_idx"),
+                    models.Index(fields=["kind", "name_id"], name="search_name_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "record_id"), name="search_kind_record_unique")
+                ],
             },
         ),
     ]
