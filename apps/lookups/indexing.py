@@ -76,7 +76,7 @@ def index_written(written: list[StoredRecord]) -> None:
         _replace(rows)
 
 
-def _replace(rows: Iterable[tuple[str, str, str, bool]]) -> None:
+def _replace(rows: Iterable[tuple[str, str, str, bool]]) -> int:
     entries: list[SearchEntry] = []
     stale: dict[str, list[str]] = defaultdict(list)
     for record_type, record_id, data, deleted in rows:
@@ -87,10 +87,11 @@ def _replace(rows: Iterable[tuple[str, str, str, bool]]) -> None:
     for kind, ids in sorted(stale.items()):
         SearchEntry.objects.filter(kind=kind, record_id__in=sorted(ids)).delete()
     SearchEntry.objects.bulk_create(entries, batch_size=500)
+    return len(entries)
 
 
 def rebuild_index(batch: int = 2000) -> int:
-    """Index every stored patient, prescriber and policy (after an upgrade); returns the rows written."""
+    """Index every stored patient, prescriber and policy (after an upgrade); returns the entries written."""
     SearchEntry.objects.all().delete()
     written = 0
     records = Record.objects.filter(record_type_id__in=INDEXED_TYPES).order_by("pk")
@@ -98,8 +99,6 @@ def rebuild_index(batch: int = 2000) -> int:
     for row in records.values_list("record_type_id", "record_id", "data", "is_deleted").iterator(batch):
         chunk.append(row)
         if len(chunk) >= batch:
-            _replace(chunk)
-            written += len(chunk)
+            written += _replace(chunk)
             chunk = []
-    _replace(chunk)
-    return written + len(chunk)
+    return written + _replace(chunk)
