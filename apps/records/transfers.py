@@ -129,8 +129,9 @@ def _counterparts(
     existing = _existing_states(spec.name, [s.counterpart for s in sources.values()])
     changes: list[Change] = []
     new_sources = [s for s in sources.values() if s.counterpart not in existing]
+    answered = _requests_answered(str(s.data.get("requisition_ID", "")) for s in new_sources)
     for source in new_sources:
-        changes.append(_header_change(source))
+        changes.append(_header_change(source, answered))
     # Lines: every line of a new counterpart, and lines that arrive later while the counterpart is
     # still as we created it (not yet received or supplied).
     open_sources = {
@@ -206,7 +207,7 @@ def _existing_states(record_type: str, record_ids: Iterable[str]) -> dict[str, s
     return found
 
 
-def _header_change(source: Source) -> Change:
+def _header_change(source: Source, answered: dict[str, str]) -> Change:
     data = source.data
     today = date.today().isoformat()
     if source.rule.rule == "invoice":
@@ -223,7 +224,7 @@ def _header_change(source: Source) -> Change:
             "comment": data.get("comment", ""),
             "entry_date": data.get("finalised_date") or data.get("entry_date") or today,
             "mode": "store",
-            "requisition_ID": _request_of(str(data.get("requisition_ID", ""))),
+            "requisition_ID": answered.get(str(data.get("requisition_ID", "")), ""),
             "subtotal": data.get("subtotal", 0),
             "total": data.get("total", 0),
             "currency_ID": data.get("currency_ID", ""),
@@ -277,16 +278,16 @@ def _line_change(source: Source, line_spec: RecordTypeSpec, new_id: str, data: d
     )
 
 
-def _request_of(response_id: str) -> str:
-    """The request requisition a response answers: a supplier invoice made for it names the request."""
-    if not response_id:
-        return ""
-    row = (
-        Record.objects.filter(record_type_id="requisition", record_id=response_id).values_list("data").first()
+def _requests_answered(response_ids: Iterable[str]) -> dict[str, str]:
+    """The request requisition each response answers: a supplier invoice made for a response names the
+    request, so the requesting store links the goods to what it asked for."""
+    ids = sorted(set(response_ids) - {""})
+    if not ids:
+        return {}
+    rows = Record.objects.filter(record_type_id="requisition", record_id__in=ids).values_list(
+        "record_id", "data"
     )
-    if row is None:
-        return ""
-    return str(orjson.loads(row[0]).get("linked_requisition_id", "") or "")
+    return {rid: str(orjson.loads(data).get("linked_requisition_id", "") or "") for rid, data in rows}
 
 
 def _status_back_to_requests(spec: RecordTypeSpec, headers: list[StoredRecord]) -> list[Change]:

@@ -190,10 +190,19 @@ def test_the_history_lists_the_patients_prescriptions_in_every_store_with_lines_
     assert history_line["medicineAdministrator"] is None
 
 
-def test_the_look_ups_need_a_sites_credentials(people):
+def test_the_look_ups_need_an_active_sites_credentials(people, sites):
     for path in ("patient", "prescriber", "patient_history?id=P1"):
         assert "wrong password" in json_error(get(path, password="nope"), 401)
     assert json_error(Client().get("/api/v4/patient"), 401)
+    sites[3].is_active = False
+    sites[3].save()
+    assert json_error(get("patient", site="site3"), 401)
+
+
+def test_every_site_searches_the_whole_system(people):
+    make_site(7, stores=[])
+    assert ids(get("patient", site="site7", last_name="@silv@")) == ids(get("patient", last_name="@silv@"))
+    assert ids(get("prescriber", site="site7", last_name="@lop@")) == ["C1"]
 
 
 def test_the_look_ups_answer_a_site_bound_to_its_device_without_the_device_header(people):

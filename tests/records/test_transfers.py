@@ -240,3 +240,20 @@ def test_a_request_requisition_becomes_one_response_in_the_supplying_store_and_i
     [back] = sites[2].drain()
     assert (back["RecordID"], back["data"]["status"]) == ("RQ1", "fn")
     assert sites[3].count() == 0 and sites[4].count() == 0
+
+
+def test_the_supplier_invoice_of_an_answered_request_names_the_request(sites):
+    sites[2].push([requisition("RQ1", status="cn", sync_id="s1")])
+    [response] = sites[3].drain()
+    invoice_data = {
+        "ID": "CI3",
+        "store_ID": "STORE3",
+        "name_ID": "NAME_STORE2",
+        "type": "ci",
+        "status": "fn",
+        "requisition_ID": response["RecordID"],
+    }
+    sites[3].push([record("transact", "CI3", invoice_data, sync_id="r1", store_id="STORE3")])
+
+    [si] = sites[2].drain()
+    assert (si["data"]["linked_transaction_id"], si["data"]["requisition_ID"]) == ("CI3", "RQ1")
