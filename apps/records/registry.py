@@ -112,8 +112,14 @@ def parse_registry(raw: bytes) -> Registry:
             raise RegistryError(f"{spec.name}: parent type {spec.parent_type} is not in the registry")
         if spec.mobile_via and spec.mobile_via not in types:
             raise RegistryError(f"{spec.name}: mobile_via {spec.mobile_via} is not in the registry")
-        if spec.transfer and types.get(spec.transfer.lines, spec).parent_type != spec.name:
-            raise RegistryError(f"{spec.name}: transfer lines {spec.transfer.lines} are not its children")
+        if spec.transfer:
+            lines = types.get(spec.transfer.lines)
+            # Transfers find a line's document by its ref_id, which must therefore be the parent field.
+            if lines is None or lines.parent_type != spec.name or lines.ref_field != lines.parent_field:
+                raise RegistryError(
+                    f"{spec.name}: transfer lines {spec.transfer.lines} must be its children, "
+                    "with ref_field = parent_field"
+                )
     return Registry(types=types, by_number=by_number)
 
 

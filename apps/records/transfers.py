@@ -115,10 +115,10 @@ def _counterparts(
     assert rule is not None
     line_spec = registry.types[rule.lines]
     documents = {r.record_id: orjson.loads(r.data) for r in headers}
-    # Lines whose header is not in this batch: their header is read from the central store.
-    line_data = [(r, orjson.loads(r.data)) for r in lines]
-    missing = {str(d.get(line_spec.parent_field or "", "")) for _, d in line_data} - set(documents)
-    if missing:
+    # Lines whose header is not in this batch: their header is read from the central store. A line's
+    # header is its ref_id (the registry makes sure), so no line is parsed unless its header is released.
+    missing = {r.ref_id for r in lines} - set(documents)
+    if missing - {""}:
         for record_id, data in Record.objects.filter(
             record_type_id=spec.name, record_id__in=sorted(missing), is_deleted=False
         ).values_list("record_id", "data"):
@@ -145,9 +145,9 @@ def _counterparts(
             is_deleted=False,
         ).values_list("record_id", "data"):
             wanted_lines[record_id] = orjson.loads(data)
-    for record, data in line_data:
-        if str(data.get(line_spec.parent_field or "", "")) in open_sources:
-            wanted_lines[record.record_id] = data
+    for record in lines:
+        if record.ref_id in open_sources:
+            wanted_lines[record.record_id] = orjson.loads(record.data)
     by_line_id: dict[str, tuple[Source, dict[str, Any]]] = {}
     for line_id, data in wanted_lines.items():
         source = sources.get(str(data.get(line_spec.parent_field or "", "")))
