@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "apps.tablesync",
     "apps.settingsync",
     "apps.imports",
+    "apps.lookups",
     "apps.api",
 ]
 

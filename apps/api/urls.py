@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import schedule_views, settingsdocs, tables, views
+from . import lookups, schedule_views, settingsdocs, tables, views
 
 VERSION = r"^sync/(?P<version>v[123])/"
 NAMED_VERSION = r"^sync/(?P<version>v[23])/"  # `site` exists in v2 and v3 only
@@ -17,6 +17,10 @@ urlpatterns = [
     # The mSupply sync API document has `user` in its v1 section too.
     re_path(VERSION + r"user/?$", views.UserView.as_view()),
     re_path(r"^sync/v1/schema/?$", views.SchemaView.as_view()),
+    re_path(r"^api/v4/patient/?$", lookups.PatientView.as_view()),
+    re_path(r"^api/v4/patient_history/?$", lookups.PatientHistoryView.as_view()),
+    re_path(r"^api/v4/prescriber/?$", lookups.PrescriberView.as_view()),
+    re_path(r"^api/v4/name_store_join/?$", lookups.NameStoreJoinView.as_view()),
     re_path(r"^health/?$", views.HealthView.as_view()),
     re_path(r"^sync/status/?$", views.StatusView.as_view()),
     # Table sync (docs/tables-api.md); `/sync` is the older name of the push.

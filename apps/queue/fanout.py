@@ -4,7 +4,9 @@ The rules come from the registry's scope (mirrored in the RecordType table):
 - central: every active satellite;
 - store: the site where the record's store is active;
 - transfer: that site, and the site of the store whose name_ID is the other party (lines follow
-  their header through `transfer_name_id`, which the write path copies onto them).
+  their header through `transfer_name_id`, which the write path copies onto them). Invoices and
+  requisitions are `store` data: the other party gets a counterpart document of its own instead
+  (apps/records/transfers.py), so the sender's document never leaves the sender's site.
 Never back to the site the change came from, and never to the primary (site 1), which has no queue.
 A REPLACE moves a record that is already pending to the tail under a new id (SyncID).
 """
@@ -28,6 +30,10 @@ S = Site._meta.db_table
 ST = Store._meta.db_table
 
 BATCH = 500
+# Only tables declared `transfer` (and their lines) travel to the other party's site themselves.
+FORWARDED_TO_OTHER_PARTY = (
+    f"(t.scope = 'transfer' OR t.parent_type IN (SELECT name FROM {T} WHERE scope = 'transfer'))"
+)
 
 
 def fan_out(*, record_pks: list[int], source_site_id: int) -> int:
@@ -51,6 +57,14 @@ def fan_out(*, record_pks: list[int], source_site_id: int) -> int:
     return written
 
 
+def queue_for_site(*, site_id: int, record_pks: list[int]) -> int:
+    """Queue these records for one site, whatever their routing (a record it asked for), in order."""
+    rows = [(site_id, pk) for pk in record_pks]
+    with connection.cursor() as cursor:
+        insert_rows(cursor, head=f"{replace_into()} {Q} (site_id, record_id)", rows=rows)
+    return len(rows)
+
+
 def _destinations(cursor: CursorWrapper, *, batch: list[int], source_site_id: int) -> list[tuple[int, int]]:
     """(site, record) pairs of the batch, in queue order: referenced tables first, then by record."""
     ids = int_list(batch)
@@ -70,7 +84,8 @@ def _destinations(cursor: CursorWrapper, *, batch: list[int], source_site_id: in
         {join} {S} s ON s.is_active AND s.id <> %s AND s.id <> %s
         WHERE r.id IN ({ids}) AND t.scope = 'central'
         UNION {by_store.format(join="st.id = r.store_id")}
-        UNION {by_store.format(join="r.transfer_name_id <> '' AND st.name_id = r.transfer_name_id")}""",
+        UNION {by_store.format(join="r.transfer_name_id <> '' AND st.name_id = r.transfer_name_id")}
+            AND {FORWARDED_TO_OTHER_PARTY}""",
         [*excluded, *excluded, *excluded],
     )
     rows = sorted(cursor.fetchall(), key=lambda row: (row[2], row[1], row[0]))

@@ -23,7 +23,7 @@ from apps.records.sql import insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
-from .fanout import fan_out
+from .fanout import FORWARDED_TO_OTHER_PARTY, fan_out
 from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
 
@@ -228,7 +228,7 @@ def initial_dump(*, site: Site, full: bool) -> int:
                     {mobile_filter}
                 UNION ALL
                 {routed} WHERE r.transfer_name_id IN ({own_names}) AND r.is_deleted = %s
-                    AND t.scope <> 'central' {mobile_filter}
+                    AND {FORWARDED_TO_OTHER_PARTY} {mobile_filter}
             ) u
             ORDER BY u.dump_order, u.id""",
             [

@@ -29,6 +29,23 @@ SatelliteEdit = Literal["creator", "visible"]
 
 
 @dataclass(frozen=True)
+class TransferSpec:
+    """A transfer rule of a document table (apps/records/transfers.py applies it).
+
+    A document of `source_type` whose status reaches one of `release_statuses` and whose other party is
+    another store's name gets, once, a `counterpart_type` document in that store (status
+    `counterpart_status`) with copies of its `lines`.
+    """
+
+    rule: Literal["invoice", "requisition"]
+    source_type: str
+    counterpart_type: str
+    release_statuses: frozenset[str]
+    counterpart_status: str
+    lines: str
+
+
+@dataclass(frozen=True)
 class RecordTypeSpec:
     name: str
     table_number: int
@@ -51,6 +68,7 @@ class RecordTypeSpec:
     # The mobile app integrates this table: it is part of the mobile initial dump.
     mobile: bool = False
     field_types: dict[str, str] = field(default_factory=dict, compare=False)
+    transfer: TransferSpec | None = None
     field_names: dict[int, str] = field(default_factory=dict, compare=False)
     # Field names by their lower case: clients spell them in any case; we keep the registry's spelling.
     names_by_lower: dict[str, str] = field(default_factory=dict, compare=False)
@@ -113,6 +131,7 @@ def parse_registry(raw: bytes) -> Registry:
             },
             mobile=bool(entry.get("mobile", False)),
             field_types=field_types,
+            transfer=_parse_transfer(entry.get("transfer")),
             field_names={number: name for name, number in fields.items()},
             names_by_lower={name.lower(): name for name in fields},
             empty_record={name: EMPTY_WIRE[field_types[name]] for name in ordered if name in field_types},
@@ -126,7 +145,30 @@ def parse_registry(raw: bytes) -> Registry:
             raise RegistryError(f"{spec.name}: parent type {spec.parent_type} is not in the registry")
         if spec.mobile_via and spec.mobile_via not in types:
             raise RegistryError(f"{spec.name}: mobile_via {spec.mobile_via} is not in the registry")
+        if spec.transfer:
+            lines = types.get(spec.transfer.lines)
+            # Transfers find a line's document by its ref_id, which must therefore be the parent field.
+            if lines is None or lines.parent_type != spec.name or lines.ref_field != lines.parent_field:
+                raise RegistryError(
+                    f"{spec.name}: transfer lines {spec.transfer.lines} must be its children, "
+                    "with ref_field = parent_field"
+                )
     return Registry(types=types, by_number=by_number)
+
+
+def _parse_transfer(entry: dict | None) -> TransferSpec | None:
+    if not entry:
+        return None
+    if entry.get("rule") not in ("invoice", "requisition"):
+        raise RegistryError(f"unknown transfer rule {entry.get('rule')!r}")
+    return TransferSpec(
+        rule=entry["rule"],
+        source_type=entry["source_type"],
+        counterpart_type=entry["counterpart_type"],
+        release_statuses=frozenset(entry["release_statuses"]),
+        counterpart_status=entry["counterpart_status"],
+        lines=entry["lines"],
+    )
 
 
 def _check_spec(

@@ -12,15 +12,16 @@ registry's spelling and its type's canonical text. Pulls, routing and ownership 
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
 from django.utils import timezone
 
-from apps.sites.models import Store
+from apps.sites.models import PRIMARY_SITE_ID, Store
 
 from .canonical import CanonicalRecord, FieldError, canonicalise
 from .changes import Change, Refusal
@@ -29,8 +30,14 @@ from .ownership import OwnershipGuard, StoredState
 from .registry import RecordTypeSpec, Registry, get_registry
 from .storage import StoredRecord, lock_existing, upsert
 from .stores import STORE_RECORD_TYPE, satellite_site_ids, store_record_refusal, update_stores
+from .transfers import transfer_changes
+
+logger = logging.getLogger(__name__)
 
 MAX_ID_LENGTH = 100
+# Called with the rows of every write, inside its transaction; other apps register here (their
+# AppConfig.ready) to keep derived tables in step without the records app depending on them.
+AFTER_WRITE_HOOKS: list[Callable[[list[StoredRecord]], None]] = []
 
 
 @dataclass
@@ -192,7 +199,23 @@ def write_records(
         _note_unknown_fields(result.unknown_fields, site_id=source_site_id, now=now)
     if written_stores:
         update_stores(written_stores)
+    result.written_pks += _after_write(to_write, now)
     return result
+
+
+def _after_write(written: list[StoredRecord], now: datetime) -> list[int]:
+    """Domain rules that follow a write, in its transaction: the hooks (search indexes, ...), and
+    transfer counterparts (transfers.py), written here as the primary's own changes. Returns the
+    keys of the records it wrote, so they fan out with the rest."""
+    for hook in AFTER_WRITE_HOOKS:
+        hook(written)
+    generated = transfer_changes(written=written)
+    if not generated:
+        return []
+    inner = write_records(changes=generated, source_site_id=PRIMARY_SITE_ID, now=now)
+    for refusal in inner.refused:
+        logger.error("transfer counterpart %s refused: %s", refusal.change.record_id, refusal.reason)
+    return inner.written_pks
 
 
 def _note_unknown_fields(unknown: dict[str, dict[str, str]], *, site_id: int, now: datetime) -> None:

@@ -113,7 +113,12 @@ def verify_secret(*, account: Site | SyncUser, kind: str, username: str, secret:
 
 
 def authenticate_site(
-    *, authorization: str | None, hardware_id: str | None, version: str = "", from_site: str | None = None
+    *,
+    authorization: str | None,
+    hardware_id: str | None,
+    version: str = "",
+    from_site: str | None = None,
+    check_hardware: bool = True,
 ) -> Site:
     """The site named by the Basic credentials, after the password and the hardware binding are checked.
 
@@ -139,7 +144,10 @@ def authenticate_site(
     ):
         record_failure(credentials.username)
         raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
-    bind_hardware(site=site, hardware_id=hardware_id)
+    if check_hardware:
+        # The online look-ups (/api/v4) send no device header: they read, and name only the caller's
+        # own store, so the binding is checked by the sync calls alone.
+        bind_hardware(site=site, hardware_id=hardware_id)
     touch_last_seen(site)
     return site
 

@@ -15,6 +15,7 @@ from apps.api.replay import discard_quarantined, replay_quarantined
 from apps.queue.models import QuarantinedRecord, QueueEntry
 from apps.records.models import Record
 from apps.records.registry import get_registry
+from apps.records.transfers import counterpart_id
 from apps.sites.models import Store
 from apps.sites.services import store_create
 from tests.support import client_for, make_site, record
@@ -31,8 +32,14 @@ def run(*args: str) -> str:
 
 
 def invoice(record_id: str, store_id: str, **extra: str) -> dict[str, str]:
-    """A customer invoice from `store_id` to STORE3's name: a transfer that site 3 must receive."""
-    return {"ID": record_id, "store_ID": store_id, "name_ID": "NAME_STORE3", **extra}
+    """A finalised customer invoice from `store_id` to STORE3's name: site 3 must receive its supplier
+    invoice, so what site 3 pulls shows whether the invoice was applied."""
+    data = {"ID": record_id, "store_ID": store_id, "name_ID": "NAME_STORE3", "type": "ci", "status": "fn"}
+    return {**data, **extra}
+
+
+def received_by_site3(invoice_id: str) -> str:
+    return counterpart_id("si", invoice_id, "STORE3")
 
 
 @pytest.fixture
@@ -71,8 +78,11 @@ def test_a_record_refused_for_its_store_applies_once_the_store_is_on_the_site(si
     stored = Record.objects.get(record_type_id="transact", record_id="T1")
     assert (stored.store_id, stored.source_site_id) == ("NEWSTORE", 2)
     pulled = sites["receiver"].pull()
-    assert [(r["RecordType"], r["RecordID"]) for r in pulled] == [("transact", "T1")]
-    assert pulled[0]["data"]["store_ID"] == "NEWSTORE"
+    assert [(r["RecordType"], r["RecordID"]) for r in pulled] == [("transact", received_by_site3("T1"))]
+    assert (pulled[0]["data"]["linked_transaction_id"], pulled[0]["data"]["name_ID"]) == (
+        "T1",
+        "NAME_NEWSTORE",
+    )
     # No echo: the pushing site is not sent its own change.
     assert sites["pusher"].count() == 0
 
@@ -90,7 +100,7 @@ def test_an_operator_fixes_the_raw_text_then_replays_it_with_the_command(sites):
     output = run("quarantine", "replay", str(quarantined.pk))
 
     assert "Replayed 1 record(s); 0 still refused" in output
-    assert [r["RecordID"] for r in sites["receiver"].pull()] == ["T2"]
+    assert [r["RecordID"] for r in sites["receiver"].pull()] == [received_by_site3("T2")]
     assert QuarantinedRecord.objects.get(pk=quarantined.pk).status == Status.REPLAYED
 
 
@@ -143,7 +153,7 @@ def test_a_record_pushed_through_v1_is_replayed_with_the_v1_codec(sites):
     Store.objects.filter(pk="NEWSTORE").update(site_id=2)
 
     assert replay_quarantined(quarantined=[quarantined]).replayed == 1
-    assert [r["RecordID"] for r in sites["receiver"].pull()] == ["T5"]
+    assert [r["RecordID"] for r in sites["receiver"].pull()] == [received_by_site3("T5")]
 
 
 @pytest.mark.parametrize(

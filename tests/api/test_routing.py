@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.records.transfers import counterpart_id
 from apps.sites.models import Site, Store
 from tests.support import SyncClient, client_for, make_site, primary_upsert, record
 
@@ -62,7 +63,7 @@ def test_store_data_changed_on_the_primary_reaches_only_the_site_of_its_store(si
     assert ids(sites[3].pull()) == ["L3"]
 
 
-def test_a_transfer_reaches_the_other_partys_site_with_its_lines_pushed_in_the_same_batch(sites):
+def test_a_transfer_reaches_the_other_partys_site_as_its_own_document_with_its_lines(sites):
     result = sites[2].push(
         [
             transact("T1", other_party="NAME_STORE3", sync_id="s1"),
@@ -73,8 +74,12 @@ def test_a_transfer_reaches_the_other_partys_site_with_its_lines_pushed_in_the_s
 
     assert result["applied"] == 3
     received = sites[3].pull(10)
-    assert sorted(ids(received)) == ["T1", "TL1", "TL2"]
-    assert ids(received).index("T1") < ids(received).index("TL1")
+    supplier_invoice = counterpart_id("si", "T1", "STORE3")
+    assert [r["RecordType"] for r in received] == ["transact", "trans_line", "trans_line"]
+    assert received[0]["RecordID"] == supplier_invoice
+    assert {r["data"]["transaction_ID"] for r in received[1:]} == {supplier_invoice}
+    # The sender's own invoice and lines stay on the sender's site.
+    assert not {"T1", "TL1", "TL2"} & set(ids(received))
     assert sites[4].count() == 0
     assert sites[2].count() == 0
 
@@ -85,7 +90,9 @@ def test_lines_pushed_before_their_header_follow_it_to_the_other_partys_site(sit
 
     sites[2].push([transact("T1", other_party="NAME_STORE3", sync_id="s2")])
 
-    assert sorted(ids(sites[3].pull(10))) == ["T1", "TL1"]
+    received = sites[3].pull(10)
+    assert [r["RecordType"] for r in received] == ["transact", "trans_line"]
+    assert received[1]["data"]["linked_trans_line_ID"] == "TL1"
     assert sites[4].count() == 0
 
 

@@ -18,6 +18,7 @@ from apps.queue.services import apply_primary_changes
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.registry import get_registry
+from apps.records.transfers import counterpart_id
 from apps.sites.models import Site
 from tests.support import SyncClient, client_for, make_site, record, sha256_hex
 
@@ -152,10 +153,14 @@ def test_a_deletion_and_a_merge_are_pulled_without_fields(legacy: SyncClient) ->
 # Push ---------------------------------------------------------------------------------------------------
 
 
-def test_a_v1_push_is_applied_and_routed_to_the_other_party_in_its_format(site2: Site, site3: Site) -> None:
+def test_a_v1_push_is_applied_and_its_transfer_reaches_the_other_party_in_its_format(
+    site2: Site, site3: Site
+) -> None:
     pusher = client_for(site2, version="v1")
-    invoice = {"ID": "T1", "store_ID": "STORE2", "name_ID": "NAME_STORE3", "comment": "for 3"}
-    body = pusher.push([v1_record("transact", "T1", invoice, sync_id="p1", store_id="STORE2")])
+    invoice = {"ID": "T1", "store_ID": "STORE2", "name_ID": "NAME_STORE3", "type": "ci", "status": "fn"}
+    body = pusher.push(
+        [v1_record("transact", "T1", {**invoice, "comment": "for 3"}, sync_id="p1", store_id="STORE2")]
+    )
     assert {k: body[k] for k in ("error", "received", "applied", "duplicates", "quarantined")} == {
         "error": "",
         "received": 1,
@@ -165,8 +170,10 @@ def test_a_v1_push_is_applied_and_routed_to_the_other_party_in_its_format(site2:
     }
     [pulled_v1] = client_for(site3, version="v1").pull()
     assert pulled_v1["TableNumber"] == REGISTRY.types["transact"].table_number
-    assert (pulled_v1["RecordID"], pulled_v1["StoreID"]) == ("T1", "STORE2")
-    assert by_name(pulled_v1) == wire_record("transact", invoice)
+    supplier_invoice = counterpart_id("si", "T1", "STORE3")
+    assert (pulled_v1["RecordID"], pulled_v1["StoreID"]) == (supplier_invoice, "STORE3")
+    fields = by_name(pulled_v1)
+    assert (fields["type"], fields["linked_transaction_id"], fields["comment"]) == ("si", "T1", "for 3")
     # No echo: the pusher does not get its own change back.
     assert pusher.count() == 0
 
@@ -405,9 +412,10 @@ def test_the_shared_credential_still_respects_the_sites_hardware_binding(site2: 
 
 
 def test_a_record_pushed_in_v3_is_pulled_in_v1_with_the_same_fields(site2: Site, site3: Site) -> None:
-    invoice = {"ID": "T2", "store_ID": "STORE2", "name_ID": "NAME_STORE3", "total": 12.5, "hold": False}
-    client_for(site2).push([record("transact", "T2", invoice, sync_id="p1", store_id="STORE2")])
+    # A patient a satellite created: central data, so site 3 receives it as it was pushed.
+    patient = {"ID": "N2", "name": "Ana", "type": "patient", "margin": 12.5, "female": False}
+    client_for(site2).push([record("name", "N2", patient, sync_id="p1")])
     [pulled] = client_for(site3, version="v1").pull()
-    given = {"ID": "T2", "store_ID": "STORE2", "name_ID": "NAME_STORE3", "total": "12.5", "hold": "false"}
+    given = {"ID": "N2", "name": "Ana", "type": "patient", "margin": "12.5", "female": "false"}
     assert {name: value for name, value in by_name(pulled).items() if name in given} == given
-    assert by_name(pulled) == wire_record("transact", invoice)
+    assert by_name(pulled) == wire_record("name", patient)

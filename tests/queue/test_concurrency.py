@@ -1,6 +1,7 @@
 """Many sites and the primary at once, on real parallel MySQL/MariaDB connections.
 
-Six satellite threads push their own store records and transfers to each other, replay a push, pull
+Six satellite threads push their own store records and finalised invoices to each other's stores (each
+must become exactly one supplier invoice in the receiving store), replay a push, pull
 (sometimes losing the acknowledgement), acknowledge and re-install with a full dump, while two threads
 edit central records on the primary, which fans out to every site. Each thread has its own database
 connection. Afterwards nothing may have failed, no (site, record) may be pending twice, the central
@@ -14,6 +15,7 @@ import itertools
 import random
 import threading
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ from apps.queue.services import apply_primary_changes
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
+from apps.records.transfers import counterpart_id
 from tests.support import SyncClient, client_for, make_site, record, use_galera_node
 
 pytestmark = [
@@ -43,7 +46,6 @@ SITES = tuple(range(2, 8))
 STORES = {site: f"STORE{site}" for site in SITES}
 NAMES = {site: f"NAME_STORE{site}" for site in SITES}
 SITE_OF_STORE = {store: site for site, store in STORES.items()}
-SITE_OF_NAME = {name: site for site, name in NAMES.items()}
 CENTRAL_TYPES = ("item", "unit")
 SATELLITE_ROUNDS = 10
 PRIMARY_ROUNDS = 12
@@ -125,6 +127,8 @@ def satellite(site: int, start: threading.Barrier, outcome: Outcome) -> None:
                 "ID": transact_id,
                 "store_ID": store,
                 "name_ID": NAMES[partner],
+                "type": "ci",
+                "status": "fn",
                 "hold": round_ % 2 == 0,
             }
             batch.add(("transact", transact_id), header, "I")
@@ -224,16 +228,11 @@ def run_in_thread(target: Callable[..., None], errors: list[str], start: threadi
     return threading.Thread(target=body, name=f"{target.__name__}-{args[0]}")
 
 
-def routed_sites(key: Key, store_id: str, partner_of: dict[str, int]) -> set[int]:
-    """PROTOCOL.md section 5, from the test's own knowledge of who each transfer was sent to."""
+def routed_sites(key: Key, store_id: str) -> set[int]:
+    """PROTOCOL.md section 5: central data everywhere, store data (invoices included) home only."""
     if key[0] in CENTRAL_TYPES:
         return set(SITES)
-    sites = {SITE_OF_STORE[store_id]}
-    if key[0] == "transact":
-        sites.add(partner_of[key[1]])
-    elif key[0] == "trans_line":
-        sites.add(partner_of[key[1].rsplit("-L", 1)[0]])
-    return sites
+    return {SITE_OF_STORE[store_id]}
 
 
 def test_parallel_pushes_pulls_acks_dumps_and_primary_edits_lose_nothing_and_duplicate_nothing():
@@ -263,13 +262,31 @@ def test_parallel_pushes_pulls_acks_dumps_and_primary_edits_lose_nothing_and_dup
         assert not set(latest) & set(outcome.written), "two threads wrote the same record"
         latest.update(outcome.written)
         partner_of.update(outcome.partner_of)
+    # What the primary generated: the supplier invoices of the transfers.
+    generated = Record.objects.filter(created_by_site_id=1, record_type_id__in=("transact", "trans_line"))
     stored = {
         (t, i): (deleted, data, store_id)
-        for t, i, deleted, data, store_id in Record.objects.exclude(record_type_id="store").values_list(
-            "record_type", "record_id", "is_deleted", "data", "store_id"
+        for t, i, deleted, data, store_id in (
+            Record.objects.exclude(pk__in=generated)
+            .exclude(record_type_id="store")
+            .values_list("record_type", "record_id", "is_deleted", "data", "store_id")
         )
     }
     assert set(stored) <= set(latest)
+    # Every finalised invoice became exactly one supplier invoice, with its two lines, in its partner's
+    # store, whatever the replays, re-pushes and parallel pushes did.
+    supplier_invoices = {
+        orjson.loads(data)["linked_transaction_id"]: (record_id, store_id)
+        for record_id, store_id, data in generated.filter(record_type_id="transact").values_list(
+            "record_id", "store_id", "data"
+        )
+    }
+    assert generated.filter(record_type_id="transact").count() == len(partner_of)
+    assert supplier_invoices == {
+        ci: (counterpart_id("si", ci, STORES[partner]), STORES[partner]) for ci, partner in partner_of.items()
+    }
+    lines = Counter(generated.filter(record_type_id="trans_line").values_list("ref_id", flat=True))
+    assert lines == Counter({record_id: 2 for record_id, _ in supplier_invoices.values()})
     for key, data in latest.items():
         if data is None:
             assert key not in stored or stored[key][0], f"{key} was deleted last but is live"
@@ -288,7 +305,15 @@ def test_parallel_pushes_pulls_acks_dumps_and_primary_edits_lose_nothing_and_dup
         expected = {
             key: wire_record(key[0], data)
             for key, data in latest.items()
-            if data is not None and site in routed_sites(key, stored[key][2], partner_of)
+            if data is not None and site in routed_sites(key, stored[key][2])
         }
+        expected.update(
+            {
+                (t, i): orjson.loads(wire)
+                for t, i, wire in generated.filter(store_id=STORES[site]).values_list(
+                    "record_type", "record_id", "wire"
+                )
+            }
+        )
         assert outcomes[site].replica == expected, f"site {site}"
         assert client.count() == 0

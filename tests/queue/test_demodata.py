@@ -82,16 +82,24 @@ def test_demodata_creates_two_sites_that_log_in_and_dump_their_records():
     assert not QuarantinedRecord.objects.exists()
 
 
-def test_the_clinic_receives_the_pharmacy_transfers_with_their_lines():
+def test_the_clinic_receives_the_pharmacy_transfers_as_supplier_invoices_with_their_lines():
     run_demodata()
     pharmacy_store = Store.objects.get(site_id=2)
     clinic = SyncClient(site_id=3, name="clinic", password="demo")
     clinic.initial_dump()
     pulled = clinic.drain()
     transfers = [
-        r for r in pulled if r["RecordType"] == "transact" and r["data"]["store_ID"] == pharmacy_store.pk
+        r
+        for r in pulled
+        if r["RecordType"] == "transact"
+        and r["data"]["name_ID"] == pharmacy_store.name_id
+        and r["data"]["linked_transaction_id"]
     ]
     assert transfers
+    assert {(r["data"]["type"], r["StoreID"]) for r in transfers} == {("si", Store.objects.get(site_id=3).pk)}
+    assert not any(
+        r["data"]["store_ID"] == pharmacy_store.pk for r in pulled if r["RecordType"] == "transact"
+    )
     transfer_ids = {r["RecordID"] for r in transfers}
     assert any(r["data"]["transaction_ID"] in transfer_ids for r in pulled if r["RecordType"] == "trans_line")
 
@@ -104,7 +112,15 @@ def test_running_demodata_twice_changes_nothing():
     total_row = next(line for line in output.splitlines() if line.startswith("total"))
     generated, added, updated, unchanged, refused = (int(n) for n in total_row.split()[1:6])
     assert (added, updated, refused) == (0, 0, 0)
-    assert unchanged == generated == before[3]
+    # Besides what it generated, the store holds the supplier invoices its transfers created (once).
+    counterparts = Record.objects.filter(record_type_id="transact", data__contains='"type":"si"').exclude(
+        data__contains='"linked_transaction_id":""'
+    )
+    counterpart_lines = Record.objects.filter(
+        record_type_id="trans_line", ref_id__in=list(counterparts.values_list("record_id", flat=True))
+    )
+    assert counterparts.exists()
+    assert unchanged == generated == before[3] - counterparts.count() - counterpart_lines.count()
 
 
 def test_every_generated_record_is_accepted_by_the_registry():

@@ -89,6 +89,31 @@ def test_the_loader_refuses_a_table_number_used_twice() -> None:
         parse_registry(orjson.dumps(document))
 
 
+def test_invoices_and_requisitions_declare_their_transfer_rules() -> None:
+    registry = get_registry()
+    invoice, requisition = registry.types["transact"].transfer, registry.types["requisition"].transfer
+    assert invoice is not None and requisition is not None
+    assert (invoice.source_type, invoice.counterpart_type, invoice.lines) == ("ci", "si", "trans_line")
+    assert (requisition.source_type, requisition.counterpart_type) == ("request", "response")
+    # The documents themselves stay home: the other party gets its own counterpart.
+    assert registry.types["transact"].scope == registry.types["requisition"].scope == "store"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"rule": "gift"}, "unknown transfer rule 'gift'"),
+        ({"lines": "item_line"}, "transfer lines item_line must be its children"),
+    ],
+)
+def test_the_loader_refuses_a_transfer_rule_it_cannot_apply(change: dict[str, str], words: str) -> None:
+    document = registry_document()
+    entry = next(e for e in document["record_types"] if e["name"] == "transact")
+    entry["transfer"] = {**entry["transfer"], **change}
+    with pytest.raises(RegistryError, match=words):
+        parse_registry(orjson.dumps(document))
+
+
 def test_the_loader_refuses_two_fields_with_one_number() -> None:
     document = registry_document()
     fields = document["record_types"][0]["fields"]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from apps.queue.models import PushedSyncId
 from apps.records.canonical import wire_record
 from apps.records.models import Record
+from apps.records.transfers import counterpart_id
 from syncagent.state import ERROR, PENDING, SYNCED
 from tests.support import primary_upsert
 
@@ -130,7 +131,8 @@ def test_through_any_fault_schedule_every_change_is_applied_once_and_every_recor
     for n, (which, is_transfer) in enumerate(changes):
         record_id = f"{run}T{which}" if is_transfer else f"{run}L{which}"
         if is_transfer:
-            data = {"ID": record_id, "store_ID": "STORE2", "name_ID": "NAME_STORE3", "comment": f"v{n}"}
+            data = {"ID": record_id, "store_ID": "STORE2", "name_ID": "NAME_STORE3", "type": "ci"}
+            data |= {"status": "fn", "comment": f"v{n}"}
             key = ("transact", record_id)
         else:
             data = {"ID": record_id, "code": f"v{n}", "store_ID": "STORE2"}
@@ -157,8 +159,16 @@ def test_through_any_fault_schedule_every_change_is_applied_once_and_every_recor
     ) == set(sync_ids)
     for (record_type, record_id), data in last.items():
         assert orjson.loads(Record.objects.get(record_type=record_type, record_id=record_id).data) == data
-    transfers = {k: v for k, v in last.items() if k[0] == "transact"}
-    assert b.agent.state.mirror() == {k: pulled_form(k, v) for k, v in {**items, **transfers}.items()}
+    # Each finalised invoice reached site 3 once, as a supplier invoice of its own store.
+    sent = {record_id for kind, record_id in last if kind == "transact"}
+    received = {("transact", counterpart_id("si", record_id, "STORE3")) for record_id in sent}
+    expected = {k: pulled_form(k, v) for k, v in items.items()}
+    for kind, record_id in received:
+        expected[(kind, record_id)] = orjson.loads(
+            Record.objects.get(record_type=kind, record_id=record_id).wire
+        )
+    assert b.agent.state.mirror() == expected
+    assert {b.agent.state.mirror()[key]["linked_transaction_id"] for key in received} == sent
     assert a.agent.state.mirror() == {k: pulled_form(k, v) for k, v in items.items()}
     assert a.agent.primary().count() == 0 and b.agent.primary().count() == 0
     assert {e.status for e in b.agent.state.entries()} <= {PENDING, SYNCED}

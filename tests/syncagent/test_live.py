@@ -8,7 +8,8 @@ import pytest
 
 from apps.queue.models import PushedSyncId, QueueEntry
 from apps.records.canonical import wire_record
-from apps.records.models import Record
+from apps.records.models import Record, RecordType
+from apps.records.transfers import counterpart_id
 from apps.sites.models import Site, Store
 from syncagent import Stopped
 from syncagent.state import ERROR, PENDING, SYNCED
@@ -73,16 +74,26 @@ def test_two_agents_sync_a_transfer_between_them(satellite):
     a.agent.run(until_idle=True)
     b.agent.run(until_idle=True)
 
+    # The receiving store gets a supplier invoice of its own, linked to the one sent, with its lines.
     mirror = b.agent.state.mirror()
-    assert set(mirror) == {("transact", "T1"), ("trans_line", "TL1"), ("trans_line", "TL2")}
-    assert mirror[("transact", "T1")]["comment"] == "first"
+    supplier_invoice = counterpart_id("si", "T1", "STORE3")
+    assert {key for key in mirror if key[0] == "transact"} == {("transact", supplier_invoice)}
+    header = mirror[("transact", supplier_invoice)]
+    assert (header["store_ID"], header["linked_transaction_id"], header["comment"]) == (
+        "STORE3",
+        "T1",
+        "first",
+    )
+    lines = [data for (kind, _), data in mirror.items() if kind == "trans_line"]
+    assert len(lines) == 2 and {data["transaction_ID"] for data in lines} == {supplier_invoice}
     assert queued_ids(3) == set()  # acknowledged
 
-    transfer(a.agent, "T1", comment="finalised")
+    # An edit of the released invoice stays with the sender: nothing new reaches either side.
+    transfer(a.agent, "T1", comment="edited after release")
     a.agent.run(until_idle=True)
     b.agent.run(until_idle=True)
 
-    assert b.agent.state.mirror()[("transact", "T1")]["comment"] == "finalised"
+    assert b.agent.state.mirror() == mirror
     assert a.agent.state.mirror() == {}  # nothing comes back to the sender
 
 
@@ -95,11 +106,13 @@ def routed_to(site_id: int) -> dict[tuple[str, str], dict]:
     stores = list(site.stores.values_list("pk", flat=True))
     names = list(site.stores.values_list("name_id", flat=True))
     rows = Record.objects.filter(is_deleted=False).select_related("record_type")
+    forwarding = set(RecordType.objects.filter(scope="transfer").values_list("name", flat=True))
     expected = {}
     for r in rows:
         scope = r.record_type.scope
+        forwarded = scope == "transfer" or r.record_type.parent_type in forwarding
         if (scope == "central" and not r.store_id) or (
-            scope != "central" and (r.store_id in stores or r.transfer_name_id in names)
+            scope != "central" and (r.store_id in stores or (forwarded and r.transfer_name_id in names))
         ):
             expected[(r.record_type_id, r.record_id)] = orjson.loads(r.wire)
     return expected
@@ -136,7 +149,14 @@ def test_snapshot_full_brings_a_transfer_from_another_store(satellite):
     b.agent.snapshot(full=True)
 
     assert b.agent.state.mirror() == routed_to(3)
-    assert set(b.agent.state.mirror()) == {("transact", "T1"), ("trans_line", "TL1"), ("item", "I1"), *STORES}
+    supplier_invoice = counterpart_id("si", "T1", "STORE3")
+    mirrored = set(b.agent.state.mirror())
+    assert {key for key in mirrored if key[0] != "trans_line"} == {
+        ("transact", supplier_invoice),
+        ("item", "I1"),
+        *STORES,
+    }
+    assert sum(kind == "trans_line" for kind, _ in mirrored) == 1
 
 
 def test_a_quarantined_entry_becomes_an_error_at_once_with_the_reason(satellite):

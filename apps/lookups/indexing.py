@@ -1,0 +1,104 @@
+"""Keep the search index in step with the central store: called by the write path after every write."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from apps.records.models import Record
+from apps.records.storage import StoredRecord
+
+from .models import SearchEntry
+
+KEY_LENGTH = 100
+# The record types that feed the index, and how each is keyed.
+KIND_OF_TYPE = {
+    "name": SearchEntry.Kind.PATIENT,
+    "clinician": SearchEntry.Kind.PRESCRIBER,
+    "nameInsuranceJoin": SearchEntry.Kind.POLICY,
+}
+INDEXED_TYPES = tuple(KIND_OF_TYPE)
+
+
+def _key(value: Any) -> str:
+    return str(value or "").strip().lower()[:KEY_LENGTH]
+
+
+def _dob(value: Any) -> str:
+    text = str(value or "")[:10]
+    return text if len(text) == 10 and text[4] == "-" and text[7] == "-" and text != "0000-00-00" else ""
+
+
+def entry_for(record_type: str, record_id: str, data: dict[str, Any], *, deleted: bool) -> SearchEntry | None:
+    """The index row of a record, or None when the record is not searchable (a name that is no patient)."""
+    if record_type == "name":
+        if str(data.get("type", "")).lower() != "patient":
+            return None
+        return SearchEntry(
+            kind=SearchEntry.Kind.PATIENT,
+            record_id=record_id,
+            last=_key(data.get("last")),
+            first=_key(data.get("first")),
+            code=_key(data.get("code")),
+            barcode=_key(data.get("barcode")),
+            dob=_dob(data.get("date_of_birth")),
+            is_deleted=deleted,
+        )
+    if record_type == "clinician":
+        return SearchEntry(
+            kind=SearchEntry.Kind.PRESCRIBER,
+            record_id=record_id,
+            last=_key(data.get("last_name")),
+            first=_key(data.get("first_name")),
+            code=_key(data.get("registration_code") or data.get("code")),
+            is_deleted=deleted,
+        )
+    if record_type == "nameInsuranceJoin":
+        return SearchEntry(
+            kind=SearchEntry.Kind.POLICY,
+            record_id=record_id,
+            name_id=str(data.get("nameID", ""))[:KEY_LENGTH],
+            code=_key(data.get("policyNumberFull") or data.get("policyNumberPerson")),
+            is_deleted=deleted,
+        )
+    return None
+
+
+def index_written(written: list[StoredRecord]) -> None:
+    """Replace the index rows of the written records (bounded: one delete and one insert per batch)."""
+    rows = [
+        (r.record_type, r.record_id, r.wire, r.is_deleted) for r in written if r.record_type in INDEXED_TYPES
+    ]
+    if rows:
+        _replace(rows)
+
+
+def _replace(rows: Iterable[tuple[str, str, str, bool]]) -> int:
+    entries: list[SearchEntry] = []
+    stale: dict[str, list[str]] = defaultdict(list)
+    for record_type, record_id, data, deleted in rows:
+        stale[KIND_OF_TYPE[record_type]].append(record_id)
+        entry = entry_for(record_type, record_id, orjson.loads(data) if data else {}, deleted=deleted)
+        if entry is not None:
+            entries.append(entry)
+    for kind, ids in sorted(stale.items()):
+        SearchEntry.objects.filter(kind=kind, record_id__in=sorted(ids)).delete()
+    SearchEntry.objects.bulk_create(entries, batch_size=500)
+    return len(entries)
+
+
+def rebuild_index(batch: int = 2000) -> int:
+    """Index every stored patient, prescriber and policy (after an upgrade); returns the entries written."""
+    SearchEntry.objects.all().delete()
+    written = 0
+    records = Record.objects.filter(record_type_id__in=INDEXED_TYPES).order_by("pk")
+    chunk: list[tuple[str, str, str, bool]] = []
+    for row in records.values_list("record_type_id", "record_id", "wire", "is_deleted").iterator(batch):
+        chunk.append(row)
+        if len(chunk) >= batch:
+            written += _replace(chunk)
+            chunk = []
+    return written + _replace(chunk)

@@ -1,0 +1,157 @@
+"""Reads of the online look-ups (/api/v4): patients, prescribers and a patient's dispensing history.
+
+Searches go through `SearchEntry`, whose keys are lowercased and indexed per kind: a prefix is one index
+range on either database. A true "contains" (`LIKE '%x%'`) cannot use a B-tree index at all: it reads
+every entry of the kind, a million names per keystroke, so it is not offered (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from apps.records.models import Record
+
+from .models import SearchEntry
+
+MAX_POLICY_MATCHES = 1000
+MAX_HISTORY = 500
+# Fields the app reads as numbers or booleans: typed, as mSupply's own look-up API answers.
+BOOLEAN_FIELDS = {"female", "isDeceased", "is_vaccine", "isActive", "is_deleted"}
+NUMBER_FIELDS = {"doses", "quantity", "discountRate", "pack_size", "cost_price", "sell_price"}
+
+
+@dataclass(frozen=True)
+class PatientQuery:
+    first: str = ""
+    last: str = ""
+    barcode: str = ""
+    dob: str = ""  # YYYY-MM-DD
+    policy: str = ""
+    deleted: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+def prefix(field: str, value: str) -> Q:
+    """`field` starts with `value` (already lowercased), written so that the index serves it."""
+    if connection.vendor == "mysql":
+        return Q(**{f"{field}__startswith": value})
+    # SQLite does not use an index for LIKE on a case-sensitive column; a range it does.
+    return Q(**{f"{field}__gte": value, f"{field}__lt": value + "\U0010ffff"})
+
+
+def typed(data: dict[str, Any]) -> dict[str, Any]:
+    """Record data with the app's numeric and boolean fields as JSON numbers and booleans."""
+    out = dict(data)
+    for name in BOOLEAN_FIELDS & out.keys():
+        value = out[name]
+        out[name] = value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "yes")
+    for name in NUMBER_FIELDS & out.keys():
+        try:
+            number = float(out[name])
+        except (TypeError, ValueError):
+            continue
+        out[name] = int(number) if number.is_integer() else number
+    return out
+
+
+def _records(record_type: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = Record.objects.filter(record_type_id=record_type, record_id__in=ids, is_deleted=False)
+    return {rid: typed(orjson.loads(data)) for rid, data in rows.values_list("record_id", "wire")}
+
+
+def _page(entries: QuerySet[SearchEntry], offset: int, limit: int) -> list[str]:
+    ordered = entries.order_by("last", "first", "record_id")
+    return list(ordered.values_list("record_id", flat=True)[offset : offset + limit])
+
+
+def search_patients(query: PatientQuery) -> list[dict[str, Any]]:
+    """Patients of the whole system, each with its insurance policies and notes; [] when none match."""
+    entries = SearchEntry.objects.filter(kind=SearchEntry.Kind.PATIENT, is_deleted=query.deleted)
+    if query.last:
+        entries = entries.filter(prefix("last", query.last))
+    if query.first:
+        entries = entries.filter(prefix("first", query.first))
+    if query.barcode:
+        entries = entries.filter(prefix("barcode", query.barcode))
+    if query.dob:
+        entries = entries.filter(dob=query.dob)
+    if query.policy:
+        policies = SearchEntry.objects.filter(prefix("code", query.policy), kind=SearchEntry.Kind.POLICY)
+        holders = list(
+            policies.filter(is_deleted=False).values_list("name_id", flat=True)[:MAX_POLICY_MATCHES]
+        )
+        entries = entries.filter(record_id__in=holders)
+    ids = _page(entries, query.offset, query.limit)
+    if not ids:
+        return []
+    rows = Record.objects.filter(record_type_id="name", record_id__in=ids).values_list("record_id", "wire")
+    patients = {rid: typed(orjson.loads(data)) for rid, data in rows}
+    policies_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for holder, data in Record.objects.filter(
+        record_type_id="nameInsuranceJoin", ref_id__in=ids, is_deleted=False
+    ).values_list("ref_id", "wire"):
+        policies_of[holder].append(typed(orjson.loads(data)))
+    return [
+        {**patients[i], "nameInsuranceJoin": policies_of.get(i, []), "nameNotes": []}
+        for i in ids
+        if i in patients
+    ]
+
+
+def search_prescribers(*, first: str, last: str, code: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    entries = SearchEntry.objects.filter(kind=SearchEntry.Kind.PRESCRIBER, is_deleted=False)
+    for field, value in (("last", last), ("first", first), ("code", code)):
+        if value:
+            entries = entries.filter(prefix(field, value))
+    ids = _page(entries, offset, limit)
+    found = _records("clinician", ids)
+    return [
+        {**found[i], "registration_code": found[i].get("registration_code") or found[i].get("code", "")}
+        for i in ids
+        if i in found
+    ]
+
+
+def patient_history(*, patient_id: str) -> list[dict[str, Any]]:
+    """The patient's prescriptions in every store, newest first, with lines, items and prescriber."""
+    rows = (
+        Record.objects.filter(record_type_id="transact", transfer_name_id=patient_id, is_deleted=False)
+        .order_by("-modified_at")
+        .values_list("record_id", "wire")[:MAX_HISTORY]
+    )
+    transactions = [(rid, typed(orjson.loads(data))) for rid, data in rows]
+    transactions = [(rid, t) for rid, t in transactions if t.get("type") == "ci"]
+    if not transactions:
+        return []
+    lines_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for parent, data in Record.objects.filter(
+        record_type_id="trans_line", ref_id__in=[rid for rid, _ in transactions], is_deleted=False
+    ).values_list("ref_id", "wire"):
+        lines_of[parent].append(typed(orjson.loads(data)))
+    items = _records(
+        "item", sorted({str(line.get("item_ID", "")) for ls in lines_of.values() for line in ls})
+    )
+    clinicians = _records("clinician", sorted({str(t.get("prescriber_ID", "")) for _, t in transactions}))
+    history = []
+    for record_id, transaction in transactions:
+        lines = [
+            {
+                **line,
+                "itemLine": {"ID": line.get("item_line_ID", ""), "item": items[line["item_ID"]]}
+                if line.get("item_ID") in items
+                else None,
+                "medicineAdministrator": None,
+            }
+            for line in lines_of.get(record_id, [])
+        ]
+        clinician = clinicians.get(str(transaction.get("prescriber_ID", "")))
+        history.append({**transaction, "clinician": clinician, "transLines": lines})
+    history.sort(key=lambda t: str(t.get("confirm_date") or t.get("entry_date") or ""), reverse=True)
+    return history
