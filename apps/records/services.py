@@ -106,6 +106,9 @@ def write_records(
     for key, change in latest.items():
         spec = registry.types[change.record_type]
         current = existing.get(key)
+        # Who owns the record is decided on what is stored, before the change touches `record`
+        # (which is the same object as `current`).
+        stored = _StoredOwnership(current.store_id, current.created_by_site_id) if current else None
         record = current or StoredRecord(
             record_type=spec.name, record_id=change.record_id, created_by_site_id=source_site_id
         )
@@ -113,7 +116,7 @@ def write_records(
         old_transfer = current.transfer_name_id if current else ""
         if change.action == "upsert":
             _fill_upsert(record, change, spec, parents)
-            refusal = _ownership_refusal(record, current, spec, source_site_id, owner_store_ids)
+            refusal = _ownership_refusal(record, stored, spec, source_site_id, owner_store_ids)
             if refusal:
                 result.refused.append(Refusal(change, refusal))
                 continue
@@ -133,7 +136,7 @@ def write_records(
                 result.unchanged += 1
                 result.applied_changes.append(change)
                 continue
-            refusal = _ownership_refusal(record, current, spec, source_site_id, owner_store_ids)
+            refusal = _ownership_refusal(record, stored, spec, source_site_id, owner_store_ids)
             if refusal:
                 result.refused.append(Refusal(change, refusal))
                 continue
@@ -158,6 +161,12 @@ def write_records(
     result.written_pks = [r.pk for r in to_write if r.pk is not None]
     result.written_pks += _cascade_transfer_to_children(changed_transfers, registry)
     return result
+
+
+@dataclass(frozen=True)
+class _StoredOwnership:
+    store_id: str
+    created_by_site_id: int
 
 
 @dataclass(frozen=True)
@@ -227,26 +236,29 @@ def _fill_upsert(
 
 def _ownership_refusal(
     record: StoredRecord,
-    current: StoredRecord | None,
+    stored: _StoredOwnership | None,
     spec: RecordTypeSpec,
     source_site_id: int,
     owner_store_ids: set[str] | None,
 ) -> str | None:
-    """Why the pushing site may not make this change; None when it may (or the primary is writing)."""
+    """Why the pushing site may not make this change; None when it may (or the primary is writing).
+
+    `record` is the record as the change would leave it; `stored` is what was there before it.
+    """
     if owner_store_ids is None or source_site_id == PRIMARY_SITE_ID:
         return None
     if spec.is_central:
         if not spec.satellite_may_create:
             return f"{spec.name} is central data, edited on the primary only"
-        if current is not None and current.created_by_site_id != source_site_id:
+        if stored is not None and stored.created_by_site_id != source_site_id:
             return f"this {spec.name} was created by another site; only its creator may change it"
         return None
     if not record.store_id:
         return f"the {spec.name} record names no store (set {spec.store_field or 'StoreID'})"
     if record.store_id not in owner_store_ids:
         return f"store {record.store_id} is not active on this site"
-    if current is not None and current.store_id and current.store_id not in owner_store_ids:
-        return f"the record belongs to store {current.store_id}, which is not active on this site"
+    if stored is not None and stored.store_id and stored.store_id not in owner_store_ids:
+        return f"the record belongs to store {stored.store_id}, which is not active on this site"
     return None
 
 
