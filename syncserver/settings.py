@@ -120,9 +120,15 @@ SYNC_AUTH_CACHE_SECONDS = env.int("SYNC_AUTH_CACHE_SECONDS", default=300)
 # How long an authenticated site's row is cached (seconds; 0: read it on every request). Changes made
 # through the admin, commands or services forget it at once in a shared cache (CACHE_URL).
 SYNC_AUTH_SITE_CACHE_SECONDS = env.int("SYNC_AUTH_SITE_CACHE_SECONDS", default=5)
-# Failed logins per site name within the window before 429 Too Many Requests.
+# Failed logins for one name from one client address within the window before 429 Too Many Requests
+# (for that name from that address only), and failures from one address under any names before that
+# address is refused (docs/operations.md, "Security").
 SYNC_AUTH_MAX_FAILURES = env.int("SYNC_AUTH_MAX_FAILURES", default=10)
+SYNC_AUTH_MAX_FAILURES_PER_ADDRESS = env.int("SYNC_AUTH_MAX_FAILURES_PER_ADDRESS", default=100)
 SYNC_AUTH_FAILURE_WINDOW_SECONDS = env.int("SYNC_AUTH_FAILURE_WINDOW_SECONDS", default=300)
+# Reverse proxies whose X-Forwarded-For is believed: the client address is then the nearest forwarded
+# address that is not one of them. Empty: REMOTE_ADDR is the client.
+SYNC_TRUSTED_PROXIES = env.list("SYNC_TRUSTED_PROXIES", default=[])
 # How often a site's last-seen time is written (seconds): not on every request.
 SYNC_LAST_SEEN_INTERVAL_SECONDS = env.int("SYNC_LAST_SEEN_INTERVAL_SECONDS", default=60)
 # Attempts for a transaction that hits a deadlock or lock wait timeout before giving up with 503.

@@ -6,6 +6,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from apps.sites.authentication import authenticate_site
+from apps.sites.lockout import client_address
 from apps.sites.models import Site
 
 
@@ -17,6 +18,7 @@ class SiteBasicAuthentication(BaseAuthentication):
             hardware_id=request.META.get("HTTP_MSUPPLY_SITE_UUID"),
             version=str(kwargs.get("version", "")),
             from_site=request.query_params.get("from_site"),
+            address=client_address(request.META),
         )
         return site, None
 

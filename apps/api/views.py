@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from apps.queue import selectors, services
 from apps.sites.authentication import authenticate_user
+from apps.sites.lockout import client_address
 from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
 
 from .authentication import SiteBasicAuthentication
@@ -226,7 +227,7 @@ class UserView(APIView):
             if store_id and not site.stores.filter(pk=store_id).exists():
                 raise Forbidden(f"Store {store_id} is not active on this site.")
         else:
-            user = authenticate_user(authorization=authorization)
+            user = authenticate_user(authorization=authorization, address=client_address(request.META))
         if store_id and not user.stores.filter(pk=store_id).exists():
             raise Forbidden(f"User '{user.username}' may not log in to store {store_id}.")
         return json_response({"UserID": user.pk, "isAdmin": user.is_admin, "error": ""})
