@@ -1,8 +1,8 @@
 """The queue's services: pushes, changes made on the primary, acknowledgements and initial dumps.
 
 Each top-level service owns its transaction (atomic_with_retry) so its effects, its idempotency
-records and its log commit together or not at all. Locks are taken in one order: records (by type and
-id), then queue rows, then pushed SyncIDs (docs/development/concurrency.md).
+records and its log commit together or not at all. Locks are taken in one order: pushed SyncIDs, then
+records (by type and id), then queue rows (docs/development/concurrency.md).
 """
 
 from __future__ import annotations
@@ -53,8 +53,12 @@ def push_records(
     """
     now = timezone.now()
     result = PushResult(received=len(changes) + len(refused))
-    seen = _already_pushed(
-        site_id=site.pk, sync_ids=[c.sync_id for c in changes + [r.change for r in refused] if c.sync_id]
+    # Claimed first, so a replay racing this attempt waits on the SyncIDs' unique key and then
+    # counts them as duplicates (docs/development/concurrency.md).
+    seen = claim_pushed(
+        site_id=site.pk,
+        sync_ids=[c.sync_id for c in changes + [r.change for r in refused] if c.sync_id],
+        now=now,
     )
     # A replayed push of a record that was quarantined the first time is not quarantined twice.
     unreadable = [r for r in refused if r.change.sync_id not in seen]
@@ -77,11 +81,6 @@ def push_records(
     result.quarantined = refused + written.refused
     result.applied = len(fresh) - len(written.refused)
     quarantine(site=site, refusals=result.quarantined, api_version=api_version, now=now)
-    remember_pushed(
-        site_id=site.pk,
-        sync_ids=list(in_batch) + [r.change.sync_id for r in refused if r.change.sync_id],
-        now=now,
-    )
     return result
 
 
@@ -92,8 +91,14 @@ def pushed_key(sync_id: str) -> str:
     return "sha256:" + hashlib.sha256(sync_id.encode()).hexdigest()
 
 
-def _already_pushed(*, site_id: int, sync_ids: list[str]) -> set[str]:
-    """The given SyncIDs (as pushed) that this site pushed before."""
+def claim_pushed(*, site_id: int, sync_ids: list[str], now) -> set[str]:
+    """Remember the pushed SyncIDs in this transaction; returns those (as pushed) seen before.
+
+    SyncIDs committed earlier are read and skipped; the rest are inserted with a plain INSERT, in key
+    order. If another transaction holds one of them uncommitted (a replay racing its first attempt),
+    the insert waits for it; once it commits, the duplicate key raises IntegrityError, the whole push
+    rolls back and is retried (atomic_with_retry), and then reads those SyncIDs as seen.
+    """
     by_key = {pushed_key(s): s for s in sync_ids}
     seen: set[str] = set()
     for batch in chunks(sorted(by_key), 1000):
@@ -101,20 +106,17 @@ def _already_pushed(*, site_id: int, sync_ids: list[str]) -> set[str]:
             "sync_id", flat=True
         )
         seen.update(by_key[key] for key in keys)
-    return seen
-
-
-def remember_pushed(*, site_id: int, sync_ids: list[str], now) -> None:
     # Plain rows rather than bulk_create: building and compiling 500 model instances cost more than the
     # INSERT itself on every push.
     received_at = connection.ops.adapt_datetimefield_value(now)
-    rows = [(site_id, key, received_at) for key in sorted({pushed_key(s) for s in sync_ids})]
+    rows = [(site_id, key, received_at) for key, sync_id in sorted(by_key.items()) if sync_id not in seen]
     with connection.cursor() as cursor:
         insert_rows(
             cursor,
-            head=f"{insert_ignore()} {PushedSyncId._meta.db_table} (site_id, sync_id, received_at)",
+            head=f"INSERT INTO {PushedSyncId._meta.db_table} (site_id, sync_id, received_at)",
             rows=rows,
         )
+    return seen
 
 
 def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) -> None:
