@@ -107,6 +107,9 @@ REST_FRAMEWORK = {
 # Largest request body accepted (bytes). Real clients send 1 to 3 MB pushes.
 SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SYNC_MAX_BODY_BYTES
+# Largest record (its data and its pull form, as SQL text) accepted, in bytes; 0: whatever the database's
+# max_allowed_packet allows. A larger record is quarantined with the reason instead of failing the push.
+SYNC_MAX_RECORD_BYTES = env.int("SYNC_MAX_RECORD_BYTES", default=0)
 # Most records one pull returns, whatever `limit` asks for.
 SYNC_PULL_CAP = env.int("SYNC_PULL_CAP", default=1000)
 # The version number GET site reports to clients.

@@ -1,13 +1,29 @@
-"""Refuse an oversized body before anything reads it, with 413 and a JSON error."""
+"""Request bodies of the sync API: a size limit answered with 413, and chunked bodies read whole.
+
+Django reads CONTENT_LENGTH bytes of a body; a chunked body (Transfer-Encoding: chunked, no length)
+would read as empty, so a push would be refused as empty and an acknowledgement acknowledge nothing.
+The WSGI server (gunicorn) decodes the chunks; here they are read, up to the limit, and handed to the
+view as the body.
+
+An oversized body is answered with 413 after reading (and dropping) what the client sends, up to a
+bound: answering before the client has finished sending makes many clients fail with a broken pipe
+instead of reading the answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from io import BytesIO
+from typing import BinaryIO
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from .renderers import json_response
+
+CHUNK = 64 << 10
+# Past this many bytes an oversized body is no longer read: the connection is closed instead.
+DRAIN_LIMIT = 64 << 20
 
 
 class BodySizeLimitMiddleware:
@@ -15,14 +31,51 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/sync/"):
+            return self.get_response(request)
+        limit = settings.SYNC_MAX_BODY_BYTES
+        stream: BinaryIO | None = request.META.get("wsgi.input")
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = settings.SYNC_MAX_BODY_BYTES
-        if length > limit and request.path.startswith("/sync/"):
-            return json_response(
-                {"error": f"The request body is {length} bytes; the limit is {limit}. Send smaller batches."},
-                status=413,
-            )
+        if length > limit:
+            if stream is not None and length <= DRAIN_LIMIT:
+                _drain(stream, length)
+            return too_large(f"The request body is {length} bytes; the limit is {limit}.")
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not length and stream is not None:
+            body = _read_up_to(stream, limit + 1)
+            if len(body) > limit:
+                _drain(stream, DRAIN_LIMIT)
+                return too_large(f"The chunked request body is over the limit of {limit} bytes.")
+            # What Django would have read from a body with a Content-Length.
+            request._body = body  # type: ignore[attr-defined]
+            request._stream = BytesIO(body)  # type: ignore[attr-defined]
+            request.META["CONTENT_LENGTH"] = str(len(body))
         return self.get_response(request)
+
+
+def too_large(message: str) -> HttpResponse:
+    return json_response({"error": f"{message} Send smaller batches."}, status=413)
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        part = stream.read(min(CHUNK, remaining))
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def _drain(stream: BinaryIO, size: int) -> None:
+    remaining = size
+    while remaining > 0:
+        part = stream.read(min(CHUNK, remaining))
+        if not part:
+            return
+        remaining -= len(part)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
-from apps.records.sql import insert_rows, int_list
+from apps.records.sql import MAX_STATEMENT_BYTES, insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
@@ -119,24 +119,39 @@ def claim_pushed(*, site_id: int, sync_ids: list[str], now) -> set[str]:
     return seen
 
 
+# The most of a refused record's raw text kept in quarantine: a record too large for the database is
+# refused, and its raw text would be too.
+RAW_KEPT_CHARACTERS = 1 << 20
+
+
 def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) -> None:
-    QuarantinedRecord.objects.bulk_create(
-        [
-            QuarantinedRecord(
-                site=site,
-                sync_id=str(r.change.sync_id)[:100],
-                record_type=str(r.change.record_type)[:100],
-                record_id=str(r.change.record_id)[:100],
-                store_id=str(r.change.store_id)[:100],
-                api_version=api_version,
-                raw=r.change.raw,
-                reason=r.reason,
-                received_at=now,
-            )
-            for r in refusals
-        ],
-        batch_size=500,
-    )
+    rows = [
+        QuarantinedRecord(
+            site=site,
+            sync_id=str(r.change.sync_id)[:100],
+            record_type=str(r.change.record_type)[:100],
+            record_id=str(r.change.record_id)[:100],
+            store_id=str(r.change.store_id)[:100],
+            api_version=api_version,
+            raw=r.change.raw[:RAW_KEPT_CHARACTERS],
+            reason=r.reason
+            if len(r.change.raw) <= RAW_KEPT_CHARACTERS
+            else f"{r.reason} (only the first {RAW_KEPT_CHARACTERS} of its {len(r.change.raw)} characters "
+            "are kept: the site must send it again)",
+            received_at=now,
+        )
+        for r in refusals
+    ]
+    # Statements of at most MAX_STATEMENT_BYTES of raw text, so no batch exceeds max_allowed_packet.
+    batch: list[QuarantinedRecord] = []
+    size = 0
+    for row in rows:
+        if batch and size + len(row.raw) > MAX_STATEMENT_BYTES // 2:
+            QuarantinedRecord.objects.bulk_create(batch)
+            batch, size = [], 0
+        batch.append(row)
+        size += len(row.raw)
+    QuarantinedRecord.objects.bulk_create(batch)
 
 
 @atomic_with_retry

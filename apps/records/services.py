@@ -22,6 +22,7 @@ from apps.sites.models import PRIMARY_SITE_ID, Store
 from .changes import Change, Refusal, wire_data
 from .models import Record
 from .registry import RecordTypeSpec, Registry, get_registry
+from .sql import max_row_bytes, sql_text_bytes
 from .storage import StoredRecord, lock_existing, upsert
 
 MAX_ID_LENGTH = 100
@@ -67,7 +68,8 @@ def validate_change(change: Change, registry: Registry) -> str | None:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else str(value)
+    # A number or a structure where an id belongs: its JSON text, never Python's repr.
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
 def write_records(
@@ -125,8 +127,13 @@ def write_records(
                 result.unchanged += 1
                 result.applied_changes.append(change)
                 continue
+            wire_text = orjson.dumps(wire_data(change.data or {})).decode()
+            refusal = _too_large(spec, data_text, wire_text)
+            if refusal:
+                result.refused.append(Refusal(change, refusal))
+                continue
             record.data = data_text
-            record.wire = orjson.dumps(wire_data(change.data or {})).decode()
+            record.wire = wire_text
             record.change_type = Record.ChangeType.UPDATE if was_live else Record.ChangeType.INSERT
             record.is_deleted = False
             record.merged_into = ""
@@ -260,6 +267,18 @@ def _ownership_refusal(
     if stored is not None and stored.store_id and stored.store_id not in owner_store_ids:
         return f"the record belongs to store {stored.store_id}, which is not active on this site"
     return None
+
+
+def _too_large(spec: RecordTypeSpec, data_text: str, wire_text: str) -> str | None:
+    """Why the record cannot go to the database in one statement; checked before it is sent."""
+    size = sql_text_bytes(data_text, wire_text)
+    limit = max_row_bytes(size)
+    if size <= limit:
+        return None
+    return (
+        f"the {spec.name} record takes {size} bytes in SQL and the database accepts at most {limit} in one "
+        "statement (max_allowed_packet, SYNC_MAX_RECORD_BYTES): shorten its largest fields"
+    )
 
 
 def _cascade_transfer_to_children(parents: list[StoredRecord], registry: Registry) -> list[int]:
