@@ -11,6 +11,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from apps.queue.db import Busy
 from apps.sites.authentication import AuthenticationFailed, HardwareMismatch, TooManyFailures
 
+from .middleware import is_connection_error
 from .renderers import json_response
 
 
@@ -57,6 +58,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
         return error_response(200, str(exc))
     if isinstance(exc, Busy):
         return error_response(503, str(exc), {"Retry-After": "5"})
+    if is_connection_error(exc):
+        # Left to the middleware, which also closes the broken connection.
+        return None
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -1,4 +1,5 @@
-"""Request bodies of the sync API: a size limit answered with 413, and chunked bodies read whole.
+"""Request bodies of the sync API (a size limit answered with 413, chunked bodies read whole), and 503
+when the database cannot be reached.
 
 Django reads CONTENT_LENGTH bytes of a body; a chunked body (Transfer-Encoding: chunked, no length)
 would read as empty, so a push would be refused as empty and an acknowledgement acknowledge nothing.
@@ -12,14 +13,18 @@ instead of reading the answer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from io import BytesIO
 from typing import BinaryIO
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
 from .renderers import json_response
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 64 << 10
 # Past this many bytes an oversized body is no longer read: the connection is closed instead.
@@ -79,3 +84,52 @@ def _drain(stream: BinaryIO, size: int) -> None:
         if not part:
             return
         remaining -= len(part)
+
+
+# MySQL/MariaDB client and server codes that mean "no usable connection": can't connect (2002, 2003),
+# server gone away or connection lost (2006, 2013, 2055), shutting down (1053), connection killed
+# (1927), closed for inactivity (4031).
+CONNECTION_ERROR_CODES = {1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
+DATABASE_RETRY_AFTER_SECONDS = 10
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in CONNECTION_ERROR_CODES
+    return "unable to open database file" in str(exc)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that cannot be reached is 503 + Retry-After, never 500: clients retry later.
+
+    The broken connection is closed, so the next request opens a new one (with CONN_HEALTH_CHECKS a
+    connection that died while idle, after a database restart, is replaced before it is used).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_connection_error(exception):
+            return None
+        logger.warning("database unreachable for %s %s: %s", request.method, request.path, exception)
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        return database_unavailable()
+
+
+def database_unavailable() -> HttpResponse:
+    response = json_response(
+        {"error": "The database is unreachable; try again in a few seconds. Nothing was changed."},
+        status=503,
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response

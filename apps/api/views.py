@@ -249,8 +249,7 @@ class StatusView(APIView):
     authentication_classes: list[type] = []
 
     def get(self, request: Request) -> HttpResponse:
-        from django import get_version
-
+        # No software versions beyond the protocol's: they only help an attacker pick an exploit.
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
@@ -264,7 +263,6 @@ class StatusView(APIView):
                 "database_vendor": connection.vendor,
                 "server_version": settings.SYNC_SERVER_VERSION,
                 "api_versions": list(API_VERSIONS),
-                "django": get_version(),
             }
         )
 
