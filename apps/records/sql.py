@@ -111,3 +111,25 @@ def sql_literal(value: object) -> str:
     if isinstance(value, str):
         return "_utf8mb4 X'" + value.encode().hex() + "'" if value else "''"
     raise TypeError(f"no SQL literal for {type(value).__name__} values; pass str, int, bool or None")
+
+
+def exact_collation(db_connection) -> str:
+    """The collation under which ids compare exactly, as in Python and SQLite: binary, and without
+    padding (a trailing space makes another id). MariaDB and MySQL 8 name it differently."""
+    if db_connection.mysql_is_mariadb:
+        return "utf8mb4_nopad_bin"
+    return "utf8mb4_0900_bin" if db_connection.mysql_version >= (8, 0, 17) else "utf8mb4_bin"
+
+
+def make_ids_exact(schema_editor, table: str, columns: tuple[str, ...], *, exact: bool = True) -> None:
+    """Give id columns (VARCHAR(100) NOT NULL) the exact collation; or back to the table's default.
+
+    Only MySQL/MariaDB: SQLite compares text exactly already. Not in the models, because SQLite has no
+    collation of that name.
+    """
+    db_connection = schema_editor.connection
+    if db_connection.vendor != "mysql":
+        return
+    collate = f" COLLATE {exact_collation(db_connection)}" if exact else ""
+    changes = ", ".join(f"MODIFY {c} VARCHAR(100) CHARACTER SET utf8mb4{collate} NOT NULL" for c in columns)
+    schema_editor.execute(f"ALTER TABLE {table} {changes}")
