@@ -186,7 +186,7 @@ def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
 
 @atomic_with_retry
 def initial_dump(*, site: Site, full: bool) -> int:
-    """Rebuild the site's queue from scratch in SQL; returns its new length.
+    """Rebuild the site's queue in SQL, keeping its pending deletes; returns its new length.
 
     `full`: everything routed to the site (a re-install). Otherwise the mobile-store subset: the site's
     stores' own data, and the central records those stores can see (items through item_store_join,
@@ -211,7 +211,13 @@ def initial_dump(*, site: Site, full: bool) -> int:
         central_params = [False, site.pk, False, site.pk]
     routed = f"SELECT r.id AS id, t.dump_order AS dump_order FROM {R} r JOIN {T} t ON t.name = r.record_type"
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s", [site.pk])
+        # Pending deletes stay: the site may hold the record from before, and the dump sends live
+        # records only. Everything else is rebuilt.
+        cursor.execute(
+            f"DELETE FROM {Q} WHERE site_id = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {R} d WHERE d.id = {Q}.record_id AND d.is_deleted = %s)",
+            [site.pk, True],
+        )
         cursor.execute(
             f"""{insert_ignore()} {Q} (site_id, record_id)
             SELECT %s, u.id FROM (
