@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,21 @@ def primary_delete(record_type: str, record_id: str) -> None:
         changes=[Change(record_type=record_type, record_id=record_id, action="delete")]
     )
     assert not written.refused, written.refused
+
+
+def wait_until(condition: Any, *, what: str, limit: float = 60.0) -> None:
+    """Poll for a state of the database or a server; the limit only bounds a hang, nothing is timed."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def innodb_lock_waits() -> int:
+    """Transactions InnoDB reports as waiting for a lock (MySQL/MariaDB only)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
+        return cursor.fetchone()[0]

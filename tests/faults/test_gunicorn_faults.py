@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +27,7 @@ from django.db import connection, connections
 
 from apps.queue.models import PushedSyncId
 from apps.records.models import Record
-from tests.support import basic_auth, make_site, primary_upsert, record
+from tests.support import basic_auth, innodb_lock_waits, make_site, primary_upsert, record, wait_until
 
 pytestmark = [
     pytest.mark.mariadb,
@@ -135,21 +134,6 @@ def invoices(count: int, *, prefix: str = "T") -> list[dict]:
     ]
 
 
-def lock_waits() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
-        return cursor.fetchone()[0]
-
-
-def wait_until(condition: Callable[[], bool], *, what: str, limit: float = 60.0) -> None:
-    """Poll for a state (the limit only bounds a hang; nothing asserts on timing)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
 @contextmanager
 def record_locked(record_id: str) -> Iterator[None]:
     """Hold a row lock on a stored record from a connection of our own, until the block ends."""
@@ -224,13 +208,13 @@ def test_a_worker_killed_while_serving_a_push_loses_nothing_and_applies_once(ser
     batch = invoices(6)
     with record_locked("T0"):
         thread, outcome = in_thread(lambda: site2.push(batch))
-        wait_until(lambda: lock_waits() > 0, what="the push to wait on T0")
+        wait_until(lambda: innodb_lock_waits() > 0, what="the push to wait on T0")
         for pid in server.worker_pids():  # the one serving the push is among them
             os.kill(pid, signal.SIGKILL)
         thread.join(120)
     assert "error" in outcome, "the killed worker answered"
     wait_for_workers(server)
-    wait_until(lambda: lock_waits() == 0, what="the killed push's transaction to end")
+    wait_until(lambda: innodb_lock_waits() == 0, what="the killed push's transaction to end")
     assert not PushedSyncId.objects.exists()  # it rolled back whole
 
     again = site2.push(batch)
@@ -262,9 +246,9 @@ def test_a_replay_racing_its_first_attempt_waits_and_is_answered_as_duplicates(s
     batch = invoices(5)  # T0 is among them: the first attempt waits on its lock
     with record_locked("T0"):
         first, first_outcome = in_thread(lambda: site2.push(batch))
-        wait_until(lambda: lock_waits() >= 1, what="the first attempt to wait on T0")
+        wait_until(lambda: innodb_lock_waits() >= 1, what="the first attempt to wait on T0")
         replay, replay_outcome = in_thread(lambda: site2.push(batch))
-        wait_until(lambda: lock_waits() >= 2, what="the replay to wait on the claimed SyncIDs")
+        wait_until(lambda: innodb_lock_waits() >= 2, what="the replay to wait on the claimed SyncIDs")
     first.join(120)
     replay.join(120)
 

@@ -7,7 +7,6 @@ meanwhile and must wait on those SyncIDs, then answer them as duplicates once th
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from django.db import connection, connections
 from apps.queue import services
 from apps.queue.models import QueueEntry
 from apps.records.models import Record
-from tests.support import client_for, make_site, record
+from tests.support import client_for, innodb_lock_waits, make_site, record, wait_until
 
 pytestmark = [
     pytest.mark.mariadb,
@@ -28,21 +27,6 @@ BATCH = [
     record("Location", f"L{i}", {"ID": f"L{i}", "code": "first", "store_ID": "STORE2"}, sync_id=f"s{i}")
     for i in range(5)
 ]
-
-
-def wait_until(condition, *, what: str, limit: float = 30.0) -> None:
-    """Poll a condition of the database (not a timing assertion: the limit only bounds a hang)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
-def lock_waits() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
-        return cursor.fetchone()[0]
 
 
 def test_a_replay_racing_its_first_attempt_waits_and_counts_duplicates(monkeypatch):
@@ -73,7 +57,7 @@ def test_a_replay_racing_its_first_attempt_waits_and_counts_duplicates(monkeypat
     assert claimed.wait(60)
     replay = threading.Thread(target=push, args=("replay",), name="replay")
     replay.start()
-    wait_until(lambda: lock_waits() > 0, what="the replay to wait on the claimed SyncIDs")
+    wait_until(lambda: innodb_lock_waits() > 0, what="the replay to wait on the claimed SyncIDs")
     release.set()
     first.join(60)
     replay.join(60)
