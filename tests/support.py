@@ -171,12 +171,14 @@ def primary_delete(record_type: str, record_id: str) -> None:
     assert not written.refused, written.refused
 
 
-def wait_until(condition: Any, *, what: str, limit: float = 60.0) -> None:
-    """Poll for a state of the database or a server; the limit only bounds a hang, nothing is timed."""
+def wait_until(condition: Any, *, what: str, limit: float = 120.0, explain: Any = None) -> None:
+    """Poll for a state of the database or a server; the limit only bounds a hang, nothing is timed.
+
+    `explain`, when given, is called on giving up, to say what the system was doing instead."""
     deadline = time.monotonic() + limit
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
+            raise AssertionError(f"gave up waiting for {what}" + (f": {explain()}" if explain else ""))
         time.sleep(0.05)
 
 

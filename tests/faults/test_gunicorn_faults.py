@@ -151,6 +151,13 @@ def record_locked(record_id: str) -> Iterator[None]:
         holder.close()
 
 
+def processes() -> str:
+    """What the database's connections are doing, for a failure message."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, command, state, LEFT(info, 80) FROM information_schema.processlist")
+        return "; ".join(map(repr, cursor.fetchall()))
+
+
 def in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
     outcome: dict[str, Any] = {}
 
@@ -208,7 +215,10 @@ def test_a_worker_killed_while_serving_a_push_loses_nothing_and_applies_once(ser
     batch = invoices(6)
     with record_locked("T0"):
         thread, outcome = in_thread(lambda: site2.push(batch))
-        wait_until(lambda: innodb_lock_waits() > 0, what="the push to wait on T0")
+        wait_until(
+            lambda: innodb_lock_waits() > 0 or outcome, what="the push to wait on T0", explain=processes
+        )
+        assert not outcome, f"the push did not wait on T0: {outcome}"
         for pid in server.worker_pids():  # the one serving the push is among them
             os.kill(pid, signal.SIGKILL)
         thread.join(120)
@@ -246,9 +256,15 @@ def test_a_replay_racing_its_first_attempt_waits_and_is_answered_as_duplicates(s
     batch = invoices(5)  # T0 is among them: the first attempt waits on its lock
     with record_locked("T0"):
         first, first_outcome = in_thread(lambda: site2.push(batch))
-        wait_until(lambda: innodb_lock_waits() >= 1, what="the first attempt to wait on T0")
+        wait_until(
+            lambda: innodb_lock_waits() >= 1, what="the first attempt to wait on T0", explain=processes
+        )
         replay, replay_outcome = in_thread(lambda: site2.push(batch))
-        wait_until(lambda: innodb_lock_waits() >= 2, what="the replay to wait on the claimed SyncIDs")
+        wait_until(
+            lambda: innodb_lock_waits() >= 2,
+            what="the replay to wait on the claimed SyncIDs",
+            explain=processes,
+        )
     first.join(120)
     replay.join(120)
 
