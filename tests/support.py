@@ -182,10 +182,15 @@ def wait_until(condition: Any, *, what: str, limit: float = 120.0, explain: Any 
         time.sleep(0.05)
 
 
-def innodb_lock_waits() -> int:
-    """Transactions InnoDB reports as waiting for a lock (MySQL/MariaDB only)."""
+def statements_running(prefix: str) -> int:
+    """Connections executing a statement that starts with `prefix` (MySQL/MariaDB only): a statement
+    held on a lock is still running, so this finds it waiting wherever it waits."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.processlist "
+            "WHERE command = 'Query' AND id <> CONNECTION_ID() AND info LIKE %s",
+            [prefix.replace("%", r"\%") + "%"],
+        )
         return cursor.fetchone()[0]

@@ -85,8 +85,9 @@ def push_records(
 
 
 def pushed_key(sync_id: str) -> str:
-    """How a pushed SyncID is stored: as it is, or by its hash when longer than the column."""
-    if len(sync_id) <= 100:
+    """How a pushed SyncID is stored: as it is, or by its hash when longer than the column or when it
+    ends in a space (which the database's collation would ignore: "s1 " is not "s1")."""
+    if len(sync_id) <= 100 and not sync_id.endswith(" "):
         return sync_id
     return "sha256:" + hashlib.sha256(sync_id.encode()).hexdigest()
 

@@ -15,7 +15,7 @@ from django.db import connection, connections
 from apps.queue import services
 from apps.queue.models import QueueEntry
 from apps.records.models import Record
-from tests.support import client_for, innodb_lock_waits, make_site, record, wait_until
+from tests.support import client_for, make_site, record, statements_running, wait_until
 
 pytestmark = [
     pytest.mark.mariadb,
@@ -23,6 +23,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
+CLAIM = "INSERT INTO queue_pushedsyncid"
 BATCH = [
     record("Location", f"L{i}", {"ID": f"L{i}", "code": "first", "store_ID": "STORE2"}, sync_id=f"s{i}")
     for i in range(5)
@@ -57,7 +58,7 @@ def test_a_replay_racing_its_first_attempt_waits_and_counts_duplicates(monkeypat
     assert claimed.wait(60)
     replay = threading.Thread(target=push, args=("replay",), name="replay")
     replay.start()
-    wait_until(lambda: innodb_lock_waits() > 0, what="the replay to wait on the claimed SyncIDs")
+    wait_until(lambda: statements_running(CLAIM) > 0, what="the replay to wait on the claimed SyncIDs")
     release.set()
     first.join(60)
     replay.join(60)
