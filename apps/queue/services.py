@@ -86,7 +86,7 @@ def push_records(
 
 def pushed_key(sync_id: str) -> str:
     """How a pushed SyncID is stored: as it is, or by its hash when longer than the column or when it
-    ends in a space (which the database's collation would ignore: "s1 " is not "s1")."""
+    ends in a space (which a padded collation, on MySQL before 8.0.17, would ignore)."""
     if len(sync_id) <= 100 and not sync_id.endswith(" "):
         return sync_id
     return "sha256:" + hashlib.sha256(sync_id.encode()).hexdigest()

@@ -48,9 +48,6 @@ def validate_change(change: Change, registry: Registry) -> str | None:
         return "the record has no RecordID"
     if len(change.record_id) > MAX_ID_LENGTH:
         return f"RecordID is longer than {MAX_ID_LENGTH} characters"
-    if change.record_id != change.record_id.strip():
-        # The database would take "A1 " for "A1": refused rather than two records that are one.
-        return f"RecordID '{change.record_id}' begins or ends with white space"
     if change.action == "merge":
         if not change.merge_keep_id:
             return "a merge needs mergeIDtokeep and mergeIDtodelete"

@@ -114,10 +114,12 @@ def sql_literal(value: object) -> str:
 
 
 def exact_collation(db_connection) -> str:
-    """The collation under which ids compare exactly but for trailing spaces, as in Python and SQLite:
-    binary. (Trailing spaces are padded away, as in every PAD SPACE collation: the write path refuses
-    RecordIDs that end in one, and stores such SyncIDs by their hash.)"""
-    return "utf8mb4_bin"
+    """The collation under which ids compare exactly, as in Python and SQLite: binary, and without
+    padding (a trailing space makes another id). MariaDB and MySQL 8 name it differently; MySQL before
+    8.0.17 has only the padded binary one."""
+    if db_connection.mysql_is_mariadb:
+        return "utf8mb4_nopad_bin"
+    return "utf8mb4_0900_bin" if db_connection.mysql_version >= (8, 0, 17) else "utf8mb4_bin"
 
 
 def make_ids_exact(schema_editor, table: str, columns: tuple[str, ...], *, exact: bool = True) -> None:

@@ -1,5 +1,5 @@
-"""Pushed SyncIDs compare exactly on MySQL/MariaDB too (see records 0003): "s1" and "S1" are two; a
-SyncID ending in a space is stored by its hash (apps.queue.services.pushed_key)."""
+"""Pushed SyncIDs compare exactly on MySQL/MariaDB too (see records 0003): "s1", "S1" and "s1 " are
+three."""
 
 from django.db import migrations
 

@@ -1,6 +1,6 @@
-"""Ids compare exactly on MySQL/MariaDB too: "ab" and "AB" are two records, as in Python and SQLite.
-Under the database's case-insensitive default they collided in the unique key while the code kept them
-apart, and the push failed. (Trailing spaces: the write path refuses RecordIDs with them.)"""
+"""Ids compare exactly on MySQL/MariaDB too: "ab", "AB" and "ab " are three records, as in Python and
+SQLite. Under the database's case-insensitive, space-padded default they collided in the unique key
+while the code kept them apart, and the push failed."""
 
 from django.db import migrations
 
