@@ -26,7 +26,7 @@ demo: setup migrate ## Set up, load demo data, print the credentials and serve o
 	$(BIN)/python manage.py demodata --size $(DEMO_SIZE)
 	$(BIN)/python manage.py runserver $(HOST)
 
-run: ## Serve on $(HOST) with gunicorn
+run: ## Serve on $(HOST) with gunicorn (needs SECRET_KEY, or DEBUG=true for development)
 	$(BIN)/gunicorn syncserver.wsgi --bind $(HOST) --workers 2
 
 test: ## Run the test suite (SQLite, or the database in DATABASE_URL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -117,6 +118,8 @@ def server_env(url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=url,
         DEBUG="False",
+        # The server refuses the public development key when DEBUG is off.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
         PASSWORD_HASHERS=BENCH_HASHERS,
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="syncserver.settings",

@@ -13,10 +13,27 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# An unset SECRET_KEY is fine for the demo and tests on loopback, never for production:
-# docs/operations.md says to set it.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-set-SECRET_KEY-in-production")
+# An unset SECRET_KEY is fine for the demo and tests on loopback, never for production: the WSGI
+# application (gunicorn) refuses to start with it unless DEBUG is on, and `check --deploy` reports it.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+# --- Behind TLS (docs/operations.md, "Security"); all off by default so the demo works over plain HTTP.
+# The header a TLS-terminating proxy sets, e.g. "HTTP_X_FORWARDED_PROTO,https".
+_proxy_ssl_header = env.tuple("SECURE_PROXY_SSL_HEADER", default=())
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if len(_proxy_ssl_header) == 2 else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# A load balancer's health probe may stay on plain HTTP; everything else, the sync API included, is
+# redirected (configure clients with the https:// address).
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -37,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.api.middleware.DatabaseUnavailableMiddleware",
     "apps.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,13 +88,17 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'syncserver.sqlite3'}")}
 _db = DATABASES["default"]
+# A kept connection that died while idle (a database restart) is replaced before a request uses it.
+_db["CONN_HEALTH_CHECKS"] = True
 if _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("charset", "utf8mb4")
     # READ COMMITTED: no gap locks, so concurrent pushes and acks of different sites do not block
     # each other on the queue index (docs/development/concurrency.md).
     _db["OPTIONS"].setdefault("isolation_level", "read committed")
-    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+    # The tests run under the collation scripts/mariadb.sh and docs/operations.md give production, so
+    # they see what it does; id columns are made exact by migrations (records 0003, queue 0003).
+    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
@@ -111,6 +133,9 @@ REST_FRAMEWORK = {
 # Largest request body accepted (bytes). Real clients send 1 to 3 MB pushes.
 SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SYNC_MAX_BODY_BYTES
+# Largest record (its data and its pull form, as SQL text) accepted, in bytes; 0: whatever the database's
+# max_allowed_packet allows. A larger record is quarantined with the reason instead of failing the push.
+SYNC_MAX_RECORD_BYTES = env.int("SYNC_MAX_RECORD_BYTES", default=0)
 # Most records one pull returns, whatever `limit` asks for.
 SYNC_PULL_CAP = env.int("SYNC_PULL_CAP", default=1000)
 # The version number GET site reports to clients.
@@ -124,9 +149,15 @@ SYNC_AUTH_CACHE_SECONDS = env.int("SYNC_AUTH_CACHE_SECONDS", default=300)
 # How long an authenticated site's row is cached (seconds; 0: read it on every request). Changes made
 # through the admin, commands or services forget it at once in a shared cache (CACHE_URL).
 SYNC_AUTH_SITE_CACHE_SECONDS = env.int("SYNC_AUTH_SITE_CACHE_SECONDS", default=5)
-# Failed logins per site name within the window before 429 Too Many Requests.
+# Failed logins for one name from one client address within the window before 429 Too Many Requests
+# (for that name from that address only), and failures from one address under any names before that
+# address is refused (docs/operations.md, "Security").
 SYNC_AUTH_MAX_FAILURES = env.int("SYNC_AUTH_MAX_FAILURES", default=10)
+SYNC_AUTH_MAX_FAILURES_PER_ADDRESS = env.int("SYNC_AUTH_MAX_FAILURES_PER_ADDRESS", default=100)
 SYNC_AUTH_FAILURE_WINDOW_SECONDS = env.int("SYNC_AUTH_FAILURE_WINDOW_SECONDS", default=300)
+# Reverse proxies whose X-Forwarded-For is believed: the client address is then the nearest forwarded
+# address that is not one of them. Empty: REMOTE_ADDR is the client.
+SYNC_TRUSTED_PROXIES = env.list("SYNC_TRUSTED_PROXIES", default=[])
 # How often a site's last-seen time is written (seconds): not on every request.
 SYNC_LAST_SEEN_INTERVAL_SECONDS = env.int("SYNC_LAST_SEEN_INTERVAL_SECONDS", default=60)
 # Attempts for a transaction that hits a deadlock or lock wait timeout before giving up with 503.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,28 @@ def primary_delete(record_type: str, record_id: str) -> None:
         changes=[Change(record_type=record_type, record_id=record_id, action="delete")]
     )
     assert not written.refused, written.refused
+
+
+def wait_until(condition: Any, *, what: str, limit: float = 120.0, explain: Any = None) -> None:
+    """Poll for a state of the database or a server; the limit only bounds a hang, nothing is timed.
+
+    `explain`, when given, is called on giving up, to say what the system was doing instead."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}" + (f": {explain()}" if explain else ""))
+        time.sleep(0.05)
+
+
+def statements_running(prefix: str) -> int:
+    """Connections executing a statement that starts with `prefix` (MySQL/MariaDB only): a statement
+    held on a lock is still running, so this finds it waiting wherever it waits."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.processlist "
+            "WHERE command = 'Query' AND id <> CONNECTION_ID() AND info LIKE %s",
+            [prefix.replace("%", r"\%") + "%"],
+        )
+        return cursor.fetchone()[0]

@@ -9,6 +9,8 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished
 
+        import syncserver.checks  # noqa: F401 - registers the deploy checks
+
         from .synclog import write_pending_logs
 
         request_finished.connect(write_pending_logs, dispatch_uid="api.write_pending_logs")

@@ -17,6 +17,7 @@ from apps.sites.authentication import (
     authenticate_site,
     authenticate_user_or_site,
 )
+from apps.sites.lockout import client_address
 from apps.sites.models import ApiKey, Site, SyncUser
 
 
@@ -27,6 +28,7 @@ def _credentials(request: Request) -> dict[str, Any]:
         "hardware_id": request.META.get("HTTP_MSUPPLY_SITE_UUID"),
         "version": str(kwargs.get("version", "")),
         "from_site": request.query_params.get("from_site"),
+        "address": client_address(request.META),
     }
 
 
@@ -58,7 +60,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if not scope:
             raise ImproperlyConfigured(f"{type(view).__name__} must set api_key_scope to use API keys.")
         raw_key = api_key_from_header(request.META.get("HTTP_AUTHORIZATION"))
-        key = apikey_authenticate(raw_key=raw_key, scope=scope)
+        key = apikey_authenticate(raw_key=raw_key, scope=scope, address=client_address(request.META))
         if key is None:
             raise ApiKeyRefused(
                 f"Unknown or revoked API key, or the key lacks the '{scope}' scope. "

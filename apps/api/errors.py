@@ -14,6 +14,7 @@ from apps.settingsync.services import SettingsError
 from apps.sites.authentication import AuthenticationFailed, HardwareMismatch, TooManyFailures
 from apps.tablesync.errors import TableSyncError
 
+from .middleware import is_connection_error
 from .renderers import json_response
 
 
@@ -91,6 +92,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
         return error_response(getattr(context.get("view"), "hardware_mismatch_status", 200), str(exc))
     if isinstance(exc, Busy):
         return error_response(503, str(exc), {"Retry-After": "5"})
+    if is_connection_error(exc):
+        # Left to the middleware, which answers 503 too and also closes the broken connection.
+        return None
     if database_unavailable(exc):
         # E.g. the Galera node this worker talks to is down or rejoining: the client retries, and a
         # load balancer may send it to a worker whose node is up.

@@ -23,6 +23,7 @@ from apps.queue.services import apply_site_changes
 from apps.records.changes import Change, Refusal
 
 from .codecs import fields, named
+from .codecs.common import MAX_JSON_DEPTH, nested_deeper_than
 
 Decoder = Callable[[dict[str, Any]], Change | Refusal]
 
@@ -100,6 +101,8 @@ def _decode(record: QuarantinedRecord) -> Change | Refusal:
         return _refused(f"the raw text is not valid JSON ({exc}); fix it in the admin and replay")
     if not isinstance(item, dict):
         return _refused("the raw text is not one JSON object; fix it in the admin and replay")
+    if nested_deeper_than(item, MAX_JSON_DEPTH):
+        return _refused(f"the raw text nests deeper than {MAX_JSON_DEPTH} levels; fix it in the admin")
     return decoder(item)
 
 

@@ -6,7 +6,6 @@ import time
 from types import ModuleType
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +19,7 @@ from apps.tablesync.selectors import allowed_tables
 
 from .authentication import SiteBasicAuthentication, UserOrSiteBasicAuthentication
 from .codecs import fields, named
-from .codecs.common import parse_push_body
+from .codecs.common import load_json, parse_push_body
 from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
@@ -137,10 +136,7 @@ class AcknowledgeView(SyncView):
 def parse_ack_body(body: bytes) -> list[str]:
     if not body.strip():
         return []
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
+    document = load_json(body)
     if isinstance(document, dict):
         for key in ("SyncRecordIDs", "syncIDs", "SyncIDs"):
             if key in document:
@@ -294,8 +290,7 @@ class StatusView(APIView):
     authentication_classes: list[type] = []
 
     def get(self, request: Request) -> HttpResponse:
-        from django import get_version
-
+        # No software versions beyond the protocol's: they only help an attacker pick an exploit.
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
@@ -318,7 +313,6 @@ class StatusView(APIView):
                 "database_vendor": connection.vendor,
                 "server_version": settings.SYNC_SERVER_VERSION,
                 "api_versions": list(API_VERSIONS),
-                "django": get_version(),
                 "allowed_tables": allowed_tables(),
             }
         )

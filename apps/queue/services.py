@@ -1,8 +1,8 @@
 """The queue's services: pushes, changes made on the primary, acknowledgements and initial dumps.
 
 Each top-level service owns its transaction (atomic_with_retry) so its effects, its idempotency
-records and its log commit together or not at all. Locks are taken in one order: records (by type and
-id), then queue rows, then pushed SyncIDs (docs/development/concurrency.md).
+records and its log commit together or not at all. Locks are taken in one order: pushed SyncIDs, then
+records (by type and id), then queue rows (docs/development/concurrency.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
-from apps.records.sql import insert_rows, int_list
+from apps.records.sql import MAX_STATEMENT_BYTES, insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
@@ -56,8 +56,12 @@ def push_records(
     """
     now = timezone.now()
     result = PushResult(received=len(changes) + len(refused))
-    seen = _already_pushed(
-        site_id=site.pk, sync_ids=[c.sync_id for c in changes + [r.change for r in refused] if c.sync_id]
+    # Claimed first, so a replay racing this attempt waits on the SyncIDs' unique key and then
+    # counts them as duplicates (docs/development/concurrency.md).
+    seen = claim_pushed(
+        site_id=site.pk,
+        sync_ids=[c.sync_id for c in changes + [r.change for r in refused] if c.sync_id],
+        now=now,
     )
     # A replayed push of a record that was quarantined the first time is not quarantined twice.
     unreadable = [r for r in refused if r.change.sync_id not in seen]
@@ -80,23 +84,25 @@ def push_records(
     result.quarantined = refused + written.refused
     result.applied = len(fresh) - len(written.refused)
     quarantine(site=site, refusals=result.quarantined, api_version=api_version, now=now)
-    remember_pushed(
-        site_id=site.pk,
-        sync_ids=list(in_batch) + [r.change.sync_id for r in refused if r.change.sync_id],
-        now=now,
-    )
     return result
 
 
 def pushed_key(sync_id: str) -> str:
-    """How a pushed SyncID is stored: as it is, or by its hash when longer than the column."""
-    if len(sync_id) <= 100:
+    """How a pushed SyncID is stored: as it is, or by its hash when longer than the column or when it
+    ends in a space (which a padded collation, on MySQL before 8.0.17, would ignore)."""
+    if len(sync_id) <= 100 and not sync_id.endswith(" "):
         return sync_id
     return "sha256:" + hashlib.sha256(sync_id.encode()).hexdigest()
 
 
-def _already_pushed(*, site_id: int, sync_ids: list[str]) -> set[str]:
-    """The given SyncIDs (as pushed) that this site pushed before."""
+def claim_pushed(*, site_id: int, sync_ids: list[str], now) -> set[str]:
+    """Remember the pushed SyncIDs in this transaction; returns those (as pushed) seen before.
+
+    SyncIDs committed earlier are read and skipped; the rest are inserted with a plain INSERT, in key
+    order. If another transaction holds one of them uncommitted (a replay racing its first attempt),
+    the insert waits for it; once it commits, the duplicate key raises IntegrityError, the whole push
+    rolls back and is retried (atomic_with_retry), and then reads those SyncIDs as seen.
+    """
     by_key = {pushed_key(s): s for s in sync_ids}
     seen: set[str] = set()
     for batch in chunks(sorted(by_key), 1000):
@@ -104,20 +110,22 @@ def _already_pushed(*, site_id: int, sync_ids: list[str]) -> set[str]:
             "sync_id", flat=True
         )
         seen.update(by_key[key] for key in keys)
-    return seen
-
-
-def remember_pushed(*, site_id: int, sync_ids: list[str], now) -> None:
     # Plain rows rather than bulk_create: building and compiling 500 model instances cost more than the
     # INSERT itself on every push.
     received_at = connection.ops.adapt_datetimefield_value(now)
-    rows = [(site_id, key, received_at) for key in sorted({pushed_key(s) for s in sync_ids})]
+    rows = [(site_id, key, received_at) for key, sync_id in sorted(by_key.items()) if sync_id not in seen]
     with connection.cursor() as cursor:
         insert_rows(
             cursor,
-            head=f"{insert_ignore()} {PushedSyncId._meta.db_table} (site_id, sync_id, received_at)",
+            head=f"INSERT INTO {PushedSyncId._meta.db_table} (site_id, sync_id, received_at)",
             rows=rows,
         )
+    return seen
+
+
+# The most of a refused record's raw text kept in quarantine: a record too large for the database is
+# refused, and its raw text would be too.
+RAW_KEPT_CHARACTERS = 1 << 20
 
 
 def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) -> None:
@@ -132,23 +140,33 @@ def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) ->
         )
     if len(refusals) > 20:
         logger.warning("quarantined %d more records from site %s", len(refusals) - 20, site.pk)
-    QuarantinedRecord.objects.bulk_create(
-        [
-            QuarantinedRecord(
-                site=site,
-                sync_id=str(r.change.sync_id)[:100],
-                record_type=str(r.change.record_type)[:100],
-                record_id=str(r.change.record_id)[:100],
-                store_id=str(r.change.store_id)[:100],
-                api_version=api_version,
-                raw=r.change.raw,
-                reason=r.reason,
-                received_at=now,
-            )
-            for r in refusals
-        ],
-        batch_size=500,
-    )
+    rows = [
+        QuarantinedRecord(
+            site=site,
+            sync_id=str(r.change.sync_id)[:100],
+            record_type=str(r.change.record_type)[:100],
+            record_id=str(r.change.record_id)[:100],
+            store_id=str(r.change.store_id)[:100],
+            api_version=api_version,
+            raw=r.change.raw[:RAW_KEPT_CHARACTERS],
+            reason=r.reason
+            if len(r.change.raw) <= RAW_KEPT_CHARACTERS
+            else f"{r.reason} (only the first {RAW_KEPT_CHARACTERS} of its {len(r.change.raw)} characters "
+            "are kept: the site must send it again)",
+            received_at=now,
+        )
+        for r in refusals
+    ]
+    # Statements of at most MAX_STATEMENT_BYTES of raw text, so no batch exceeds max_allowed_packet.
+    batch: list[QuarantinedRecord] = []
+    size = 0
+    for row in rows:
+        if batch and size + len(row.raw) > MAX_STATEMENT_BYTES // 2:
+            QuarantinedRecord.objects.bulk_create(batch)
+            batch, size = [], 0
+        batch.append(row)
+        size += len(row.raw)
+    QuarantinedRecord.objects.bulk_create(batch)
 
 
 @atomic_with_retry
@@ -188,7 +206,7 @@ def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
 
 @atomic_with_retry
 def initial_dump(*, site: Site, full: bool) -> int:
-    """Rebuild the site's queue from scratch in SQL; returns its new length.
+    """Rebuild the site's queue in SQL, keeping its pending deletes; returns its new length.
 
     `full`: everything routed to the site (a re-install). Otherwise the mobile-store subset: only the
     tables the mobile app integrates (`mobile` in the registry), of them the site's stores' own data and
@@ -217,7 +235,13 @@ def initial_dump(*, site: Site, full: bool) -> int:
         mobile_filter, mobile_params = "AND t.mobile = %s", [True]
     routed = f"SELECT r.id AS id, t.dump_order AS dump_order FROM {R} r JOIN {T} t ON t.name = r.record_type"
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s", [site.pk])
+        # Pending deletes stay: the site may hold the record from before, and the dump sends live
+        # records only. Everything else is rebuilt.
+        cursor.execute(
+            f"DELETE FROM {Q} WHERE site_id = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {R} d WHERE d.id = {Q}.record_id AND d.is_deleted = %s)",
+            [site.pk, True],
+        )
         cursor.execute(
             f"""{insert_ignore()} {Q} (site_id, record_id)
             SELECT %s, u.id FROM (

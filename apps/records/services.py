@@ -28,6 +28,7 @@ from .changes import Change, Refusal
 from .models import Record, UnknownField
 from .ownership import OwnershipGuard, StoredState
 from .registry import RecordTypeSpec, Registry, get_registry
+from .sql import max_row_bytes, sql_text_bytes
 from .storage import StoredRecord, lock_existing, upsert
 from .stores import STORE_RECORD_TYPE, satellite_site_ids, store_record_refusal, update_stores
 from .transfers import transfer_changes
@@ -139,6 +140,8 @@ def write_records(
     for key, change in latest.items():
         spec = registry.types[change.record_type]
         current = existing.get(key)
+        # Who owns the record is decided on what is stored, before the change touches `record`
+        # (which is the same object as `current`).
         record = current or StoredRecord(
             record_type=spec.name, record_id=change.record_id, created_by_site_id=source_site_id
         )
@@ -162,7 +165,12 @@ def write_records(
             if was_live and record.wire == wire_text:
                 result.unchanged += 1
                 continue
-            record.data = orjson.dumps(change.data).decode()
+            data_text = orjson.dumps(change.data).decode()
+            refusal = _too_large(spec, data_text, wire_text)
+            if refusal:
+                result.refused.append(Refusal(change, refusal))
+                continue
+            record.data = data_text
             record.wire = wire_text
             record.change_type = Record.ChangeType.UPDATE if was_live else Record.ChangeType.INSERT
             record.is_deleted = False
@@ -310,6 +318,18 @@ def _fill_upsert(
         record.transfer_name_id = parent.transfer_name_id
     for attribute in ("store_id", "ref_id", "transfer_name_id"):
         setattr(record, attribute, getattr(record, attribute)[:MAX_ID_LENGTH])
+
+
+def _too_large(spec: RecordTypeSpec, data_text: str, wire_text: str) -> str | None:
+    """Why the record cannot go to the database in one statement; checked before it is sent."""
+    size = sql_text_bytes(data_text, wire_text)
+    limit = max_row_bytes(size)
+    if size <= limit:
+        return None
+    return (
+        f"the {spec.name} record takes {size} bytes in SQL and the database accepts at most {limit} in one "
+        "statement (max_allowed_packet, SYNC_MAX_RECORD_BYTES): shorten its largest fields"
+    )
 
 
 def _cascade_transfer_to_children(parents: list[StoredRecord], registry: Registry) -> list[int]:

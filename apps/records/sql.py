@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
@@ -21,6 +22,32 @@ from django.db.backends.utils import CursorWrapper
 MAX_STATEMENT_BYTES = 3 << 20
 
 Row = Sequence[object]
+
+# Room left in a packet for the statement around the largest row (columns, keys, ON DUPLICATE KEY).
+STATEMENT_ROOM = 64 << 10
+# SQLite binds values; its own limit on one value (SQLITE_MAX_LENGTH) is 1 000 000 000 bytes.
+SQLITE_MAX_LENGTH = 1_000_000_000
+_max_packet: dict[str, int] = {}
+
+
+def sql_text_bytes(*texts: str) -> int:
+    """The bytes the texts take in a statement: on MySQL/MariaDB hex literals, two characters a byte."""
+    size = sum(len(text.encode()) for text in texts)
+    return 2 * size if connection.vendor == "mysql" else size
+
+
+def max_row_bytes(size: int) -> int:
+    """The most SQL bytes one row may take, for a row of `size` bytes: SYNC_MAX_RECORD_BYTES when set,
+    and the server's max_allowed_packet less room for the statement. The server is asked once per
+    process, and only for a row larger than MAX_STATEMENT_BYTES, which every default packet holds."""
+    configured = settings.SYNC_MAX_RECORD_BYTES or SQLITE_MAX_LENGTH
+    if connection.vendor != "mysql" or size <= MAX_STATEMENT_BYTES:
+        return configured
+    if connection.alias not in _max_packet:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT @@max_allowed_packet")
+            _max_packet[connection.alias] = int(cursor.fetchone()[0]) - STATEMENT_ROOM
+    return min(configured, _max_packet[connection.alias])
 
 
 def insert_rows(
@@ -84,3 +111,26 @@ def sql_literal(value: object) -> str:
     if isinstance(value, str):
         return "_utf8mb4 X'" + value.encode().hex() + "'" if value else "''"
     raise TypeError(f"no SQL literal for {type(value).__name__} values; pass str, int, bool or None")
+
+
+def exact_collation(db_connection) -> str:
+    """The collation under which ids compare exactly, as in Python and SQLite: binary, and without
+    padding (a trailing space makes another id). MariaDB and MySQL 8 name it differently; MySQL before
+    8.0.17 has only the padded binary one."""
+    if db_connection.mysql_is_mariadb:
+        return "utf8mb4_nopad_bin"
+    return "utf8mb4_0900_bin" if db_connection.mysql_version >= (8, 0, 17) else "utf8mb4_bin"
+
+
+def make_ids_exact(schema_editor, table: str, columns: tuple[str, ...], *, exact: bool = True) -> None:
+    """Give id columns (VARCHAR(100) NOT NULL) the exact collation; or back to the table's default.
+
+    Only MySQL/MariaDB: SQLite compares text exactly already. Not in the models, because SQLite has no
+    collation of that name.
+    """
+    db_connection = schema_editor.connection
+    if db_connection.vendor != "mysql":
+        return
+    collate = f" COLLATE {exact_collation(db_connection)}" if exact else ""
+    changes = ", ".join(f"MODIFY {c} VARCHAR(100) CHARACTER SET utf8mb4{collate} NOT NULL" for c in columns)
+    schema_editor.execute(f"ALTER TABLE {table} {changes}")

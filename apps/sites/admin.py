@@ -11,10 +11,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import API_KEY_SCOPES, PRIMARY_SITE_ID, ApiKey, Site, Store, SyncUser
+from .lockout import (
+    ADMIN_NAME_PREFIX,
+    TooManyFailures,
+    check_not_locked,
+    client_address,
+    record_failure,
+    release_lockout,
+)
+from .models import API_KEY_SCOPES, PRIMARY_SITE_ID, ApiKey, LoginFailure, Site, Store, SyncUser
 from .services import (
     SiteError,
     apikey_clean_scopes,
@@ -220,3 +229,48 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             apikey_revoke(key=key)
         self.message_user(request, f"Revoked {len(queryset)} API key(s).", messages.SUCCESS)
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin login, with failed logins counted and locked like the sync logins (lockout.py).
+
+    Admin user names are counted apart from site names ("admin:" prefix); the per-address count is
+    shared, so guessing through both doors adds up.
+    """
+
+    def clean(self) -> dict[str, Any]:
+        name = ADMIN_NAME_PREFIX + (self.data.get("username") or "")
+        address = client_address(self.request.META if self.request else {})
+        try:
+            check_not_locked(name=name, address=address)
+        except TooManyFailures as exc:
+            raise forms.ValidationError(str(exc), code="locked") from exc
+        try:
+            return super().clean()
+        except forms.ValidationError as exc:
+            if any(error.code == "invalid_login" for error in exc.error_list):
+                record_failure(name=name, address=address)
+            raise
+
+
+admin.site.login_form = ThrottledAdminLoginForm
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    list_display = ["name", "address", "failures", "window_started_at", "last_failure_at"]
+    search_fields = ["name", "address"]
+    actions = ["release"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Release the lockout (forget these failures)")
+    def release(self, request: HttpRequest, queryset: QuerySet[LoginFailure]) -> None:
+        released = sum(
+            release_lockout(name=row.name or None, address=row.address).rows for row in list(queryset)
+        )
+        self.message_user(request, f"Released: {released} failure count(s) forgotten.", messages.SUCCESS)

@@ -2,26 +2,31 @@
 
 The slow salted hash is checked once; a success is then remembered in the cache for a short time, keyed
 by an HMAC of the credential and the stored hash, so most sync requests cost one indexed read. Changing
-the password changes the stored hash and so invalidates the cached success at once. Repeated failures
-for one name are counted in the cache and refused with 429 for a while.
+the password changes the stored hash and so invalidates the cached success at once. Failed logins are
+counted per name and client address in the database and refused with 429 for a while (lockout.py).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.core.cache import cache
 from django.utils import timezone
 
+from .lockout import TooManyFailures, check_not_locked, record_failure
 from .models import ApiKey, Site, SyncUser
 
 # Every API key starts with this, so a leaked one is recognisable (and secret scanners can match it).
 API_KEY_PREFIX = "ssk_"
+
+__all__ = ["AuthenticationFailed", "HardwareMismatch", "TooManyFailures", "authenticate_site"]
 
 
 class AuthenticationFailed(Exception):
@@ -34,14 +39,6 @@ class ApiKeyRefused(AuthenticationFailed):
     """An API key missing, unknown, revoked or without the scope the API needs: 401."""
 
     challenge = 'Bearer realm="api"'
-
-
-class TooManyFailures(Exception):
-    """Too many failed logins for one name: 429 with Retry-After."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class HardwareMismatch(Exception):
@@ -70,38 +67,32 @@ def parse_basic_header(header: str | None) -> BasicCredentials:
     return BasicCredentials(username=username, secret=secret)
 
 
-def _failure_key(username: str) -> str:
-    return "auth-failures:" + hashlib.sha256(username.encode()).hexdigest()
-
-
 def _success_key(kind: str, username: str, secret: str, password_hash: str) -> str:
     message = "\0".join((kind, username, secret, password_hash)).encode()
     digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
     return f"auth-ok:{digest}"
 
 
-def check_not_throttled(username: str) -> None:
-    failures = cache.get(_failure_key(username), 0)
-    if failures >= settings.SYNC_AUTH_MAX_FAILURES:
-        window = settings.SYNC_AUTH_FAILURE_WINDOW_SECONDS
-        raise TooManyFailures(
-            f"Too many failed logins for '{username}'. Wait {window} seconds, then try again.",
-            retry_after=window,
-        )
+@functools.cache
+def _dummy_hash(hasher: str) -> str:
+    return make_password("no account has this password", hasher=hasher)
 
 
-def record_failure(username: str) -> None:
-    key = _failure_key(username)
-    if not cache.add(key, 1, timeout=settings.SYNC_AUTH_FAILURE_WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=settings.SYNC_AUTH_FAILURE_WINDOW_SECONDS)
+def spend_the_cost_of_a_check(secret: str) -> None:
+    """Run the slow hash against a dummy, so an unknown or inactive name costs what a real one does
+    and response times do not tell which names exist."""
+    check_password(secret, _dummy_hash(get_hasher().algorithm))
+
+
+def refuse(*, name: str, address: str, message: str) -> AuthenticationFailed:
+    record_failure(name=name, address=address)
+    return AuthenticationFailed(message)
 
 
 def verify_secret(*, account: Site | SyncUser, kind: str, username: str, secret: str) -> bool:
     """True when `secret` matches the account's stored hash; cached after the first slow check."""
     if not account.password_hash:
+        spend_the_cost_of_a_check(secret)
         return False
     key = _success_key(kind, username, secret, account.password_hash)
     if cache.get(key):
@@ -119,6 +110,7 @@ def authenticate_site(
     version: str = "",
     from_site: str | None = None,
     check_hardware: bool = True,
+    address: str = "unknown",
 ) -> Site:
     """The site named by the Basic credentials, after the password and the hardware binding are checked.
 
@@ -126,24 +118,24 @@ def authenticate_site(
     one shared legacy credential for which the site is the one named by `from_site`.
     """
     credentials = parse_basic_header(authorization)
-    check_not_throttled(credentials.username)
+    check_not_locked(name=credentials.username, address=address)
     legacy = version == "v1"
     if legacy and settings.SYNC_V1_SHARED_USER and credentials.username == settings.SYNC_V1_SHARED_USER:
-        site = _v1_shared_site(credentials, from_site)
+        site = _v1_shared_site(credentials, from_site, address)
         bind_hardware(site=site, hardware_id=hardware_id)
         touch_last_seen(site)
         return site
     site = load_site(credentials.username)
+    refused = "Unknown or inactive site, or wrong password."
     if site is None or not site.is_active or site.is_primary:
-        record_failure(credentials.username)
-        raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
+        spend_the_cost_of_a_check(credentials.secret)
+        raise refuse(name=credentials.username, address=address, message=refused)
     if not verify_secret(account=site, kind="site", username=site.name, secret=credentials.secret) and not (
         legacy
         and settings.SYNC_V1_ALLOW_PLAIN_PASSWORD
         and verify_secret(account=site, kind="site", username=site.name, secret=_sha256(credentials.secret))
     ):
-        record_failure(credentials.username)
-        raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
+        raise refuse(name=credentials.username, address=address, message=refused)
     if check_hardware:
         # The online look-ups (/api/v4) send no device header: they read, and name only the caller's
         # own store, so the binding is checked by the sync calls alone.
@@ -185,7 +177,7 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _v1_shared_site(credentials: BasicCredentials, from_site: str | None) -> Site:
+def _v1_shared_site(credentials: BasicCredentials, from_site: str | None, address: str) -> Site:
     """The shared legacy credential: checked against its configured hash; the site is `from_site`."""
     expected = settings.SYNC_V1_SHARED_PASSWORD_SHA256.strip().lower()
     offered = [credentials.secret.strip().lower()]
@@ -193,8 +185,9 @@ def _v1_shared_site(credentials: BasicCredentials, from_site: str | None) -> Sit
         offered.append(_sha256(credentials.secret))
     # Both settings must be set: an empty hash would otherwise accept an empty password.
     if not expected or not any(hmac.compare_digest(expected.encode(), s.encode()) for s in offered):
-        record_failure(credentials.username)
-        raise AuthenticationFailed("Unknown or inactive site, or wrong password.")
+        raise refuse(
+            name=credentials.username, address=address, message="Unknown or inactive site, or wrong password."
+        )
     site_id = (from_site or "").strip()
     readable = site_id.isascii() and site_id.isdigit() and len(site_id) <= 9
     site = Site.objects.filter(pk=int(site_id)).first() if readable else None
@@ -206,21 +199,27 @@ def _v1_shared_site(credentials: BasicCredentials, from_site: str | None) -> Sit
     return site
 
 
-def authenticate_user(*, authorization: str | None) -> SyncUser:
-    """A mobile user logging in with `username:sha256(password)`."""
+def authenticate_user(*, authorization: str | None, address: str = "unknown") -> SyncUser:
+    """A mobile user logging in with `username:sha256(password)`; failures count like a site's."""
     credentials = parse_basic_header(authorization)
-    check_not_throttled(credentials.username)
+    check_not_locked(name=credentials.username, address=address)
     user = SyncUser.objects.filter(username=credentials.username, is_active=True).first()
+    if user is None:
+        spend_the_cost_of_a_check(credentials.secret)
     if user is None or not verify_secret(
         account=user, kind="user", username=user.username, secret=credentials.secret
     ):
-        record_failure(credentials.username)
-        raise AuthenticationFailed("Unknown user or wrong password.")
+        raise refuse(name=credentials.username, address=address, message="Unknown user or wrong password.")
     return user
 
 
 def authenticate_user_or_site(
-    *, authorization: str | None, hardware_id: str | None, version: str = "", from_site: str | None = None
+    *,
+    authorization: str | None,
+    hardware_id: str | None,
+    version: str = "",
+    from_site: str | None = None,
+    address: str = "unknown",
 ) -> SyncUser | Site:
     """The `user` call takes a user's own credentials (the mobile login) or a site's (the sync API).
 
@@ -234,15 +233,19 @@ def authenticate_user_or_site(
         load_site(credentials.username) is not None
     )
     if not names_a_site:
-        return authenticate_user(authorization=authorization)
-    check_not_throttled(credentials.username)
+        return authenticate_user(authorization=authorization, address=address)
+    check_not_locked(name=credentials.username, address=address)
     user = SyncUser.objects.filter(username=credentials.username, is_active=True).first()
     if user is not None and verify_secret(
         account=user, kind="user", username=user.username, secret=credentials.secret
     ):
         return user
     return authenticate_site(
-        authorization=authorization, hardware_id=hardware_id, version=version, from_site=from_site
+        authorization=authorization,
+        hardware_id=hardware_id,
+        version=version,
+        from_site=from_site,
+        address=address,
     )
 
 
@@ -309,7 +312,7 @@ def _api_key_parts(raw_key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
-def apikey_authenticate(*, raw_key: str, scope: str) -> ApiKey | None:
+def apikey_authenticate(*, raw_key: str, scope: str, address: str = "unknown") -> ApiKey | None:
     """The live key `raw_key` names when it carries `scope`, else None (and the failure is counted).
 
     Failures are counted per key prefix exactly like failed site logins per name, so guessing is
@@ -317,7 +320,7 @@ def apikey_authenticate(*, raw_key: str, scope: str) -> ApiKey | None:
     """
     parts = _api_key_parts(raw_key)
     throttle_name = API_KEY_PREFIX + (parts[0] if parts else "malformed")
-    check_not_throttled(throttle_name)
+    check_not_locked(name=throttle_name, address=address)
     key = None
     if parts is not None:
         key = ApiKey.objects.select_related("owner").filter(prefix=parts[0]).first()
@@ -326,10 +329,10 @@ def apikey_authenticate(*, raw_key: str, scope: str) -> ApiKey | None:
     stored = key.secret_hash if key is not None else "0" * 64
     matches = hmac.compare_digest(stored.encode(), offered.encode())
     if key is None or not matches or key.is_revoked or not key.has_scope(scope):
-        record_failure(throttle_name)
+        record_failure(name=throttle_name, address=address)
         return None
     if key.owner is not None and not key.owner.is_active:
-        record_failure(throttle_name)
+        record_failure(name=throttle_name, address=address)
         return None
     _touch_last_used(key)
     return key

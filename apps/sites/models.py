@@ -154,3 +154,25 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class LoginFailure(models.Model):
+    """Failed logins counted in the database, so every worker and host sees the same count.
+
+    One row per (name, client address) and one per address alone (name ""): a name is locked only
+    for the address its failures came from, so an attacker elsewhere cannot lock its owner out.
+    """
+
+    name = models.CharField(max_length=150, blank=True, help_text="The login name tried; empty: any.")
+    address = models.CharField(max_length=45, help_text="The client address the failures came from.")
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    last_failure_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "address"], name="login_failure_unique")]
+        indexes = [models.Index(fields=["last_failure_at"], name="login_failure_last_idx")]
+        ordering = ["-last_failure_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name or '(any name)'} from {self.address}: {self.failures}"

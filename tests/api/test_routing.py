@@ -6,7 +6,7 @@ import pytest
 
 from apps.records.transfers import counterpart_id
 from apps.sites.models import Site, Store
-from tests.support import SyncClient, client_for, make_site, primary_upsert, record
+from tests.support import SyncClient, client_for, make_site, primary_delete, primary_upsert, record
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +186,15 @@ def test_a_dump_queues_referenced_tables_before_the_tables_that_refer_to_them(si
     sites[2].initial_dump(full=full)
 
     assert dumped_ids(sites[2].pull(10)) == ["I1", "J1", "T1", "TL1"]
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["mobile", "full"])
+def test_a_dump_on_a_live_site_keeps_its_pending_deletes(sites, catalogue, full):
+    primary_upsert("unit", "U1", {"ID": "U1", "units": "box"})
+    sites[2].drain()  # the site holds U1
+    primary_delete("unit", "U1")
+
+    sites[2].initial_dump(full=full)
+    received = sites[2].drain()
+
+    assert [r["SyncType"] for r in received if r["RecordID"] == "U1"] == ["D"]

@@ -81,6 +81,6 @@ def test_purgesync_removes_only_rows_past_their_retention(settings):
 
     output = run("purgesync")
 
-    assert "Removed 1 pushed SyncIDs older than 10 days and 1 sync log rows older than 5 days." in output
+    assert "Removed 1 pushed SyncIDs older than 10 days and 1 sync log rows older than 5 days, " in output
     assert list(PushedSyncId.objects.values_list("sync_id", flat=True)) == ["new"]
     assert SyncLog.objects.count() == 1

@@ -12,16 +12,43 @@ from apps.records.changes import Change, Refusal
 from ..errors import BadRequest
 
 SYNC_TYPES = {"I": "upsert", "U": "upsert", "D": "delete", "M": "merge"}
+# Deepest nesting of arrays and objects a body may have. Records are flat: a field's value may be a small
+# JSON document, never hundreds of levels (which the JSON writer refuses past 254, after the reader
+# accepted up to 1024).
+MAX_JSON_DEPTH = 64
+
+
+def load_json(body: bytes) -> Any:
+    """Parse a body, refusing invalid JSON and nesting deeper than MAX_JSON_DEPTH with words."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
+    if nested_deeper_than(document, MAX_JSON_DEPTH):
+        raise BadRequest(
+            f"The body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels; nothing was applied."
+        )
+    return document
+
+
+def nested_deeper_than(document: Any, limit: int) -> bool:
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def parse_push_body(body: bytes) -> list[dict[str, Any]]:
     """A JSON array of objects (or one object). Anything else is refused whole, before any change."""
     if not body.strip():
         raise BadRequest("The body is empty: send a JSON array of records.")
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
+    document = load_json(body)
     if isinstance(document, dict):
         document = [document]
     if not isinstance(document, list):
@@ -48,7 +75,8 @@ def text(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    # A number or a structure where an id belongs: its JSON text, never Python's repr.
+    return orjson.dumps(value).decode()
 
 
 def refusal(item: dict[str, Any], reason: str, **known: str) -> Refusal:
