@@ -7,16 +7,23 @@ from pathlib import Path
 
 import environ
 
+from syncserver.secret_key import installation_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# An unset SECRET_KEY is fine for the demo and tests on loopback, never for production: the WSGI
-# application (gunicorn) refuses to start with it unless DEBUG is on, and `check --deploy` reports it.
+# The public development key: the WSGI application (gunicorn) refuses to start with it (or with a key
+# under 32 characters) unless DEBUG is on, and `check --deploy` reports it (syncserver/checks.py).
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+# Without SECRET_KEY, an installation makes its own random key once and keeps it in SECRET_KEY_FILE, so
+# a fresh checkout never runs on a published key. Several hosts must share one key: set SECRET_KEY.
+SECRET_KEY_FILE = env.path("SECRET_KEY_FILE", default=BASE_DIR / ".secret_key")
+SECRET_KEY = env.str("SECRET_KEY", default="") or installation_secret_key(
+    Path(SECRET_KEY_FILE), fallback=DEVELOPMENT_SECRET_KEY
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 # --- Behind TLS (docs/operations.md, "Security"); all off by default so the demo works over plain HTTP.

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import OperationalError
 from django.test import Client
 
@@ -16,6 +17,7 @@ from apps.queue import selectors
 from tests.support import json_error
 
 ROOT = Path(__file__).resolve().parents[2]
+DEVELOPMENT_SECRET_KEY = django_settings.DEVELOPMENT_SECRET_KEY
 SECURE_ENV = {
     "SECRET_KEY": "k" * 20 + "-a-long-random-production-key-0123456789abcdef",
     "ALLOWED_HOSTS": "sync.example.org",
@@ -31,7 +33,8 @@ SECURE_ENV = {
 
 
 def run_python(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in SECURE_ENV and k not in ("DEBUG", "SECRET_KEY")}
+    dropped = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FILE")
+    base = {k: v for k, v in os.environ.items() if k not in SECURE_ENV and k not in dropped}
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
     )
@@ -43,22 +46,42 @@ def test_check_deploy_is_clean_when_the_production_settings_are_set():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_check_deploy_reports_the_development_secret_key():
-    env = {k: v for k, v in SECURE_ENV.items() if k != "SECRET_KEY"}
+@pytest.mark.parametrize("key", [DEVELOPMENT_SECRET_KEY, "too-short"])
+def test_check_deploy_reports_the_development_or_a_short_secret_key(key):
+    env = {**SECURE_ENV, "SECRET_KEY": key}
     result = run_python("manage.py", "check", "--deploy", **env)
 
     assert result.returncode != 0
     assert "syncserver.E001" in result.stderr
 
 
-def test_the_wsgi_application_refuses_to_start_with_the_development_key_unless_debug():
-    refused = run_python("-c", "import syncserver.wsgi")
-    debug = run_python("-c", "import syncserver.wsgi", DEBUG="true")
+@pytest.mark.parametrize("key", [DEVELOPMENT_SECRET_KEY, "too-short"])
+def test_the_wsgi_application_refuses_to_start_with_the_development_key_unless_debug(key):
+    refused = run_python("-c", "import syncserver.wsgi", SECRET_KEY=key)
+    debug = run_python("-c", "import syncserver.wsgi", DEBUG="true", SECRET_KEY=key)
     production = run_python("-c", "import syncserver.wsgi", SECRET_KEY=SECURE_ENV["SECRET_KEY"])
 
     assert refused.returncode != 0 and "SECRET_KEY is the public development key" in refused.stderr
     assert debug.returncode == 0, debug.stderr
     assert production.returncode == 0, production.stderr
+
+
+def test_without_a_secret_key_an_installation_makes_its_own_once_and_keeps_it(tmp_path):
+    key_file = tmp_path / "secret_key"
+    show = "from django.conf import settings; import syncserver.wsgi; print(settings.SECRET_KEY)"
+
+    first = run_python(
+        "-c", show, SECRET_KEY_FILE=str(key_file), DJANGO_SETTINGS_MODULE="syncserver.settings"
+    )
+    again = run_python(
+        "-c", show, SECRET_KEY_FILE=str(key_file), DJANGO_SETTINGS_MODULE="syncserver.settings"
+    )
+
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert key == again.stdout.strip() == key_file.read_text().strip()
+    assert len(key) >= 50 and key != DEVELOPMENT_SECRET_KEY
+    assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
 
 
 @pytest.mark.django_db
