@@ -139,7 +139,7 @@ class ScheduleSyncView(ScheduleApiView):
         except services.TooSoon as exc:
             raise TooManyRequests(str(exc), exc.retry_after) from exc
         if run.status != ImportRun.Status.SUCCEEDED:
-            return json_response(
+            failed = json_response(
                 {
                     "success": False,
                     "error": "Sync failed",
@@ -147,8 +147,11 @@ class ScheduleSyncView(ScheduleApiView):
                     "retryAfter": settings.IMPORTS_MANUAL_RUN_INTERVAL_SECONDS,
                     "run": run_json(run),
                 },
-                status=500,
+                # The source or its data failed, not this server: 502, and when to try again.
+                status=502,
             )
+            failed["Retry-After"] = str(settings.IMPORTS_MANUAL_RUN_INTERVAL_SECONDS)
+            return failed
         return json_response(
             {
                 "success": True,

@@ -93,13 +93,18 @@ def search_patients(query: PatientQuery) -> list[dict[str, Any]]:
         return []
     rows = Record.objects.filter(record_type_id="name", record_id__in=ids).values_list("record_id", "wire")
     patients = {rid: typed(orjson.loads(data)) for rid, data in rows}
-    policies_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for holder, data in Record.objects.filter(
-        record_type_id="nameInsuranceJoin", ref_id__in=ids, is_deleted=False
-    ).values_list("ref_id", "wire"):
-        policies_of[holder].append(typed(orjson.loads(data)))
+    # A patient's policies and notes: both tables name the patient in their ref field.
+    attached: dict[str, dict[str, list[dict[str, Any]]]] = {"nameInsuranceJoin": {}, "name_note": {}}
+    for record_type, holder, data in Record.objects.filter(
+        record_type_id__in=list(attached), ref_id__in=ids, is_deleted=False
+    ).values_list("record_type", "ref_id", "wire"):
+        attached[record_type].setdefault(holder, []).append(typed(orjson.loads(data)))
     return [
-        {**patients[i], "nameInsuranceJoin": policies_of.get(i, []), "nameNotes": []}
+        {
+            **patients[i],
+            "nameInsuranceJoin": attached["nameInsuranceJoin"].get(i, []),
+            "nameNotes": attached["name_note"].get(i, []),
+        }
         for i in ids
         if i in patients
     ]

@@ -187,7 +187,8 @@ def test_sync_of_a_running_schedule_is_a_409(api: Api, file_root: Path):
 def test_a_failed_sync_says_why_and_when_to_retry(api: Api, file_root: Path):
     schedule = api.call("post", BASE, daily_csv(path="missing.csv")).json()["schedule"]
     response = api.call("post", f"{BASE}/{schedule['id']}/sync")
-    assert response.status_code == 500
+    assert response.status_code == 502
+    assert response["Retry-After"].isdigit()
     body = response.json()
     assert (body["success"], body["error"]) == (False, "Sync failed")
     assert "missing.csv" in body["message"] and body["retryAfter"] == 60

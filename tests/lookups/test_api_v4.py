@@ -69,6 +69,7 @@ def people(sites) -> None:
             "type": "personal",
         },
     )
+    primary_upsert("name_note", "NOTE1", {"ID": "NOTE1", "name_ID": "P3", "note": "allergic to penicillin"})
     primary_upsert(
         "clinician",
         "C1",
@@ -111,7 +112,8 @@ def test_a_patient_comes_with_its_policies_and_notes_in_the_shape_the_app_reads(
         20,
         True,
     )
-    assert found["nameNotes"] == []
+    [note] = found["nameNotes"]
+    assert (note["ID"], note["name_ID"], note["note"]) == ("NOTE1", "P3", "allergic to penicillin")
 
 
 def test_limit_and_offset_page_through_the_matches(people):
