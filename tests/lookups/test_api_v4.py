@@ -226,9 +226,10 @@ def test_making_a_patient_visible_joins_it_to_the_store_and_queues_it_with_its_p
     assert [(r["RecordType"], r["RecordID"]) for r in pulled] == [
         ("name", "P3"),
         ("nameInsuranceJoin", "POL1"),
+        ("name_note", "NOTE1"),
         ("name_store_join", join_id),
     ]
-    assert (pulled[2]["data"]["name_ID"], pulled[2]["data"]["store_ID"]) == ("P3", "STORE2")
+    assert (pulled[3]["data"]["name_ID"], pulled[3]["data"]["store_ID"]) == ("P3", "STORE2")
     stored = Record.objects.get(record_type_id="name_store_join", record_id=join_id)
     assert (stored.store_id, stored.ref_id, stored.source_site_id) == ("STORE2", "P3", 1)
     # The other site hears nothing of it; the patient is in the store's mobile dump from now on.
