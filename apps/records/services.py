@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
+from django.db import connection
 from django.utils import timezone
 
 from apps.sites.models import PRIMARY_SITE_ID, Store
@@ -240,11 +241,13 @@ def _note_unknown_fields(unknown: dict[str, dict[str, str]], *, site_id: int, no
         for record_type, names in sorted(unknown.items())
         for name, example in sorted(names.items())
     ]
+    # MySQL's ON DUPLICATE KEY UPDATE takes no conflict target; SQLite's ON CONFLICT needs one.
+    target = {"unique_fields": ["record_type", "name"]}
     UnknownField.objects.bulk_create(
         rows,
         update_conflicts=True,
-        unique_fields=["record_type", "name"],
         update_fields=["example", "last_seen_at", "last_site"],
+        **(target if connection.features.supports_update_conflicts_with_target else {}),
     )
 
 
