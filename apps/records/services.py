@@ -158,18 +158,18 @@ def write_records(
             if refusal:
                 result.refused.append(Refusal(change, refusal))
                 continue
-            if spec.name == STORE_RECORD_TYPE:
-                written_stores[change.record_id] = fields
-            if fields.unknown:
-                result.unknown_fields[spec.name].update(fields.unknown)
             wire_text = fields.wire_text(spec)
-            if was_live and record.wire == wire_text:
-                result.unchanged += 1
-                continue
             data_text = orjson.dumps(change.data).decode()
             refusal = _too_large(spec, data_text, wire_text)
             if refusal:
                 result.refused.append(Refusal(change, refusal))
+                continue
+            if spec.name == STORE_RECORD_TYPE:
+                written_stores[change.record_id] = fields
+            if fields.unknown:
+                result.unknown_fields[spec.name].update(fields.unknown)
+            if was_live and record.wire == wire_text:
+                result.unchanged += 1
                 continue
             record.data = data_text
             record.wire = wire_text
