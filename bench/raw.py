@@ -18,11 +18,28 @@ from typing import Any
 
 import orjson
 
-from apps.records.canonical import wire_record
 from apps.records.sql import row_literal
 
 from .client import Outcome
 from .server import DbParams
+
+
+def _wire_text(data: dict[str, Any]) -> str:
+    """Every value as the text a pull carries. Kept free of Django on purpose, so the baseline runs
+    without it; the server also writes the table's other fields, each as its empty value."""
+    return orjson.dumps(
+        {
+            key: value
+            if isinstance(value, str)
+            else ""
+            if value is None
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+            for key, value in data.items()
+        }
+    ).decode()
+
 
 _HEAD = (
     "SELECT q.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into "
@@ -178,7 +195,7 @@ def push(job: dict[str, Any]) -> Outcome:
                         data.get("transaction_ID", ""),
                         "",
                         orjson.dumps(data).decode(),
-                        orjson.dumps(wire_record(item["RecordType"], data)).decode(),
+                        _wire_text(data),
                         "I",
                         "",
                         0,
@@ -219,7 +236,7 @@ def fan_out(db: DbParams, *, edits: list[tuple[int, str, str, dict[str, Any]]]) 
             record_type,
             record_id,
             orjson.dumps(data).decode(),
-            orjson.dumps(wire_record(record_type, data)).decode(),
+            _wire_text(data),
             now,
             *CENTRAL_EDIT_CONSTANTS,
         )
