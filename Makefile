@@ -18,6 +18,12 @@ $(BIN)/python:
 
 setup: $(BIN)/python ## Create the virtual environment and install the project (EXTRAS=dev,mysql for MariaDB)
 	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(VENV)/.installed
+
+# `make test` on a fresh clone installs the project first (once; again when pyproject.toml changes).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
 
 migrate: ## Apply database migrations (and load the record-type registry)
 	$(BIN)/python manage.py migrate --no-input
@@ -26,10 +32,10 @@ demo: setup migrate ## Set up, load demo data, print the credentials and serve o
 	$(BIN)/python manage.py demodata --size $(DEMO_SIZE)
 	$(BIN)/python manage.py runserver $(HOST)
 
-run: ## Serve on $(HOST) with gunicorn (needs SECRET_KEY, or DEBUG=true for development)
+run: ## Serve on $(HOST) with gunicorn (a single host makes its own SECRET_KEY; several share one)
 	$(BIN)/gunicorn syncserver.wsgi --bind $(HOST) --workers 2
 
-test: ## Run the test suite (SQLite, or the database in DATABASE_URL)
+test: $(VENV)/.installed ## Run the test suite (SQLite, or the database in DATABASE_URL)
 	$(BIN)/pytest -q
 
 test-mariadb: ## Start the project's throwaway MariaDB and run the test suite on it
