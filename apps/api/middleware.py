@@ -19,8 +19,10 @@ from io import BytesIO
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
+
+from apps.queue.db import is_connection_error
 
 from .renderers import json_response
 
@@ -86,22 +88,7 @@ def _drain(stream: BinaryIO, size: int) -> None:
         remaining -= len(part)
 
 
-# MySQL/MariaDB client and server codes that mean "no usable connection": can't connect (2002, 2003),
-# server gone away or connection lost (2006, 2013, 2055), shutting down (1053), connection killed
-# (1927), closed for inactivity (4031).
-CONNECTION_ERROR_CODES = {1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
 DATABASE_RETRY_AFTER_SECONDS = 10
-
-
-def is_connection_error(exc: BaseException) -> bool:
-    if isinstance(exc, InterfaceError):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    args = getattr(exc, "args", ())
-    if args and isinstance(args[0], int):
-        return args[0] in CONNECTION_ERROR_CODES
-    return "unable to open database file" in str(exc)
 
 
 class DatabaseUnavailableMiddleware:

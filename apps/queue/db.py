@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +23,13 @@ R = TypeVar("R")
 # change first) and a local transaction aborted by a replicated one are both reported as 1213, at the
 # statement or at COMMIT; both are retried like a deadlock.
 RETRYABLE_MYSQL_CODES = {1213, 1205, 1467}
-# The database cannot serve the request right now: cannot connect (2002, 2003), connection lost or
-# killed (2006, 2013, 1927), or a Galera node that is joining or cut off from the cluster's majority
-# (1047 "WSREP has not yet prepared node for application use"). Another worker, or this one a little
-# later, can serve it.
-UNAVAILABLE_MYSQL_CODES = {1047, 1927, 2002, 2003, 2006, 2013}
+# No usable connection: can't connect (2002, 2003), server gone away or connection lost (2006, 2013,
+# 2055), shutting down (1053), connection killed (1927), closed for inactivity (4031).
+CONNECTION_LOST_MYSQL_CODES = {1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
+# The database cannot serve the request right now: no usable connection, or a Galera node that is
+# joining or cut off from the cluster's majority (1047 "WSREP has not yet prepared node for application
+# use"). Another worker, or this one a little later, can serve it.
+UNAVAILABLE_MYSQL_CODES = CONNECTION_LOST_MYSQL_CODES | {1047}
 
 
 class Busy(Exception):
@@ -61,6 +63,19 @@ def _is_retryable(exc: Exception) -> bool:
     if args and isinstance(args[0], int):
         return args[0] in RETRYABLE_MYSQL_CODES
     return "database is locked" in str(exc)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """The connection is gone or was never made: the request cannot be served, and the broken
+    connection must be closed so the next request opens a new one."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in CONNECTION_LOST_MYSQL_CODES
+    return "unable to open database file" in str(exc)
 
 
 def database_unavailable(exc: BaseException) -> bool:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
-from apps.records.sql import MAX_STATEMENT_BYTES, insert_rows, int_list
+from apps.records.sql import MAX_STATEMENT_BYTES, conflict_target, insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
@@ -281,10 +281,11 @@ def _remember_dump(*, site: Site, full: bool, length: int) -> None:
         dump_type=SiteDump.Type.FULL if full else SiteDump.Type.MOBILE,
         record_count=length,
     )
-    # MySQL's ON DUPLICATE KEY UPDATE takes no conflict target; SQLite's ON CONFLICT needs one.
-    target = {"unique_fields": ["site"]} if connection.features.supports_update_conflicts_with_target else {}
     SiteDump.objects.bulk_create(
-        [dump], update_conflicts=True, update_fields=["dumped_at", "dump_type", "record_count"], **target
+        [dump],
+        update_conflicts=True,
+        update_fields=["dumped_at", "dump_type", "record_count"],
+        **conflict_target("site"),
     )
 
 

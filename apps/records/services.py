@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
-from django.db import connection
 from django.utils import timezone
 
 from apps.sites.models import PRIMARY_SITE_ID, Store
@@ -29,7 +28,7 @@ from .changes import Change, Refusal
 from .models import Record, UnknownField
 from .ownership import OwnershipGuard, StoredState
 from .registry import RecordTypeSpec, Registry, get_registry
-from .sql import max_row_bytes, sql_text_bytes
+from .sql import conflict_target, max_row_bytes, sql_text_bytes
 from .storage import StoredRecord, lock_existing, upsert
 from .stores import STORE_RECORD_TYPE, satellite_site_ids, store_record_refusal, update_stores
 from .transfers import transfer_changes
@@ -241,13 +240,11 @@ def _note_unknown_fields(unknown: dict[str, dict[str, str]], *, site_id: int, no
         for record_type, names in sorted(unknown.items())
         for name, example in sorted(names.items())
     ]
-    # MySQL's ON DUPLICATE KEY UPDATE takes no conflict target; SQLite's ON CONFLICT needs one.
-    target = {"unique_fields": ["record_type", "name"]}
     UnknownField.objects.bulk_create(
         rows,
         update_conflicts=True,
         update_fields=["example", "last_seen_at", "last_site"],
-        **(target if connection.features.supports_update_conflicts_with_target else {}),
+        **conflict_target("record_type", "name"),
     )
 
 

@@ -84,6 +84,14 @@ def insert_rows(
     return written
 
 
+def conflict_target(*unique_fields: str) -> dict[str, list[str]]:
+    """`bulk_create(update_conflicts=True, ...)` keywords naming the unique key: SQLite's ON CONFLICT
+    needs it, MySQL's ON DUPLICATE KEY UPDATE takes none (and Django refuses one there)."""
+    if connection.features.supports_update_conflicts_with_target:
+        return {"unique_fields": list(unique_fields)}
+    return {}
+
+
 def can_return_rows() -> bool:
     """MariaDB 10.5+ returns rows from INSERT ... ON DUPLICATE KEY UPDATE; MySQL cannot."""
     return connection.vendor == "mysql" and connection.features.can_return_rows_from_bulk_insert
