@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-SYNC_ID = re.compile(rb'"SyncID":"([0-9]+)"')
+SYNC_ID = re.compile(rb'"SyncID":"([^"]+)"')  # queue ids are digits, snapshot ids are not
 
 
 class RequestFailed(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-WORKLOADS = ("push", "pull", "drain", "dump", "fanout", "head")
+WORKLOADS = ("push", "pull", "drain", "dump", "fanout", "head", "bootstrap")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class Sizes:
     head_small: int = 10_000
     head_big: int = 5_000_000
     head_reps: int = 200
+    bootstrap_records: tuple[int, ...] = (100_000, 1_000_000)
+    bootstrap_sites: int = 10
+    bootstrap_parallel_records: int = 20_000
 
 
 FULL = Sizes()
@@ -39,6 +42,8 @@ SMOKE = Sizes(
     head_small=1_000,
     head_big=10_000,
     head_reps=10,
+    bootstrap_records=(2_000,),
+    bootstrap_parallel_records=200,
 )
 
 
@@ -60,4 +65,6 @@ def scaled(sizes: Sizes, factor: float) -> Sizes:
         fanout_edit_sites=s(sizes.fanout_edit_sites, 2),
         head_small=s(sizes.head_small, sizes.pull_batch),
         head_big=s(sizes.head_big, 2 * sizes.head_small),
+        bootstrap_records=tuple(s(n, sizes.pull_batch) for n in sizes.bootstrap_records),
+        bootstrap_parallel_records=s(sizes.bootstrap_parallel_records, sizes.pull_batch),
     )

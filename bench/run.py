@@ -261,7 +261,14 @@ def workload_head(ctx: Context) -> list[Row]:
     return rows
 
 
+def workload_bootstrap(ctx: Context) -> list[Row]:
+    from .bootstrap import workload_bootstrap as bootstrap_rows
+
+    return bootstrap_rows(ctx)
+
+
 RUNNERS = {
+    "bootstrap": workload_bootstrap,
     "push": workload_push,
     "pull": workload_pull,
     "drain": workload_drain,

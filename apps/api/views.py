@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from apps.queue import selectors, services
+from apps.queue import selectors, services, snapshot
 from apps.sites import selectors as site_selectors
 from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
 from apps.tablesync.selectors import allowed_tables
@@ -73,9 +73,13 @@ class QueuedRecordsView(SyncView):
         sync_id = request.query_params.get("sync_id")
         if sync_id is not None:
             entry_id = selectors.queue_entry_id(sync_id)
-            rows = [] if entry_id is None else selectors.queued_by_sync_id(site_id=site.pk, sync_id=entry_id)
+            rows = (
+                snapshot.pending_by_sync_id(site_id=site.pk, sync_id=sync_id)
+                if entry_id is None
+                else selectors.queued_by_sync_id(site_id=site.pk, sync_id=entry_id)
+            )
         else:
-            rows = selectors.queue_head(site_id=site.pk, limit=pull_limit(request))
+            rows = snapshot.pending_head(site_id=site.pk, limit=pull_limit(request))
         self.log_counts = {"pulled": len(rows)}
         return raw_json_response(codec_for(version).encode_records(rows))
 
@@ -118,7 +122,7 @@ class QueueCountView(SyncView):
     call = "count"
 
     def get(self, request: Request, version: str) -> HttpResponse:
-        count = selectors.queue_length(site_id=self.authenticated_site.pk)
+        count = snapshot.pending_count(site_id=self.authenticated_site.pk)
         self.log_counts = {"queued": count}
         return json_response({"NumRecords": count})
 

@@ -132,3 +132,27 @@ class SiteDump(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dump_type} dump of site {self.site_id} at {self.dumped_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SnapshotCursor(models.Model):
+    """Where a site stands in its initial dump: a snapshot read page by page, not a queue fill.
+
+    The snapshot is every record routed to the site (the full set or the mobile subset), live, and not
+    changed since `taken_at`, in dump order: the registry's dump_order, then the table number, then the
+    record's primary key. Records changed after `taken_at` reach the site through its ordinary queue,
+    which the dump keeps for them (apps/queue/snapshot.py, docs/development/concurrency.md). The
+    position is the last acknowledged key; `epoch` grows with every dump and is part of each SyncID, so
+    acknowledgements of an earlier dump change nothing.
+    """
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="snapshot")
+    epoch = models.PositiveIntegerField()
+    full = models.BooleanField()
+    taken_at = models.DateTimeField()
+    after_order = models.PositiveIntegerField(default=0)
+    after_table = models.PositiveIntegerField(default=0)
+    after_record = models.PositiveBigIntegerField(default=0)
+    finished = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"snapshot {self.epoch} of site {self.site_id}"

@@ -8,10 +8,11 @@ from django.db import connection
 
 from apps.records.models import Record
 
-from .models import QuarantinedRecord, QueueEntry, SiteDump
+from .models import QuarantinedRecord, QueueEntry, SiteDump, SnapshotCursor
 
 Q = QueueEntry._meta.db_table
 R = Record._meta.db_table
+C = SnapshotCursor._meta.db_table
 
 _COLUMNS = "q.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
 
@@ -40,17 +41,23 @@ def queue_entry_id(sync_id: object) -> int | None:
     return value if value <= MAX_QUEUE_ID else None
 
 
-def queue_head(*, site_id: int, limit: int) -> list[QueuedRecord]:
+def queue_head(*, site_id: int, limit: int, unless_snapshot: bool = False) -> list[QueuedRecord]:
     """The oldest `limit` entries of the site's queue: one index range read, whatever the table size.
 
     The rows are plain tuples in QueuedRecord's field order (building 500 named tuples per pull cost
     more than encoding them); codecs unpack them, or wrap them with `QueuedRecord._make`.
+    `unless_snapshot`: nothing while the site has a dump's snapshot to send first (apps/queue/snapshot.py),
+    so a pull without one still costs this one statement.
     """
+    unless, params = "", []
+    if unless_snapshot:
+        unless = f" AND NOT EXISTS (SELECT 1 FROM {C} c WHERE c.site_id = %s AND c.finished = %s)"
+        params = [site_id, False]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
-            "WHERE q.site_id = %s ORDER BY q.id LIMIT %s",
-            [site_id, limit],
+            f"WHERE q.site_id = %s{unless} ORDER BY q.id LIMIT %s",
+            [site_id, *params, limit],
         )
         return cursor.fetchall()  # type: ignore[return-value]
 
@@ -79,9 +86,11 @@ class SiteSyncStatus(NamedTuple):
 
 
 def site_sync_status(*, site_id: int) -> SiteSyncStatus:
-    """Three indexed reads: the queue's range of the site, its pending quarantine, its last dump."""
+    """The site's pending records (snapshot and queue), its pending quarantine, its last dump."""
+    from .snapshot import pending_count  # the snapshot reads the queue through this module
+
     return SiteSyncStatus(
-        pending=queue_length(site_id=site_id),
+        pending=pending_count(site_id=site_id),
         quarantined=QuarantinedRecord.objects.filter(
             site_id=site_id, status=QuarantinedRecord.Status.PENDING
         ).count(),

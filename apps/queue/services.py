@@ -17,22 +17,21 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.records.changes import Change, Refusal
-from apps.records.models import Record, RecordType
+from apps.records.models import Record
 from apps.records.services import WriteResult, store_ids_of_site, write_records
 from apps.records.sql import MAX_STATEMENT_BYTES, conflict_target, insert_rows, int_list
-from apps.sites.models import PRIMARY_SITE_ID, Site, Store
+from apps.sites.models import PRIMARY_SITE_ID, Site
 
-from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
-from .fanout import FORWARDED_TO_OTHER_PARTY, fan_out
+from .db import atomic_with_retry, chunks, placeholders, retry_on_conflict
+from .fanout import fan_out
 from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
+from .snapshot import advance, snapshot_remaining, start_snapshot
 
 logger = logging.getLogger(__name__)
 
 Q = QueueEntry._meta.db_table
 R = Record._meta.db_table
-T = RecordType._meta.db_table
-ST = Store._meta.db_table
 
 
 LOG_COUNTS = ("pushed", "applied", "duplicates", "quarantined", "pulled", "acknowledged", "queued")
@@ -194,9 +193,10 @@ def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
 
 @retry_on_conflict
 def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
-    """Remove acknowledged entries of the site's own queue; unknown or foreign ids change nothing."""
+    """Remove acknowledged entries of the site's own queue and move its snapshot cursor over the
+    acknowledged snapshot records; unknown, foreign or passed ids change nothing."""
     ids = sorted({i for i in map(queue_entry_id, sync_ids) if i is not None})
-    deleted = 0
+    deleted = advance(site_id=site.pk, sync_ids=sync_ids)
     with connection.cursor() as cursor:
         for batch in chunks(ids, 1000):
             cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s AND id IN ({int_list(batch)})", [site.pk])
@@ -206,69 +206,16 @@ def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
 
 @atomic_with_retry
 def initial_dump(*, site: Site, full: bool) -> int:
-    """Rebuild the site's queue in SQL, keeping its pending deletes; returns its new length.
+    """Start the site's snapshot (apps/queue/snapshot.py); returns what waits for it now (NumRecords).
 
     `full`: everything routed to the site (a re-install). Otherwise the mobile-store subset: only the
     tables the mobile app integrates (`mobile` in the registry), of them the site's stores' own data and
     the central records those stores can see (items through item_store_join, names through
     name_store_join, the small global tables whole) or that the site created (its patients).
-    Referenced tables come first.
-
-    One INSERT ... SELECT over three index ranges (central records have store_id ''; the site's
-    stores; transfers to them), each served by an index that covers the filter, so the wide rows
-    (data, wire) are not read; then sorted by dump order.
+    Referenced tables come first. Nothing is copied: pulls read the snapshot page by page.
     """
-    own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
-    own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s"
-    central_filter, central_params, mobile_filter, mobile_params = "", [], "", []
-    if not full:
-        visible = (
-            f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
-            f"AND j.store_id IN ({own_stores})"
-        )
-        central_filter = (
-            f"AND (t.mobile_via = '' OR r.created_by_site_id = %s "
-            f"OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
-            f"OR (t.mobile_match = 'ref' AND r.ref_id IN ({visible})))"
-        )
-        central_params = [site.pk, False, site.pk, False, site.pk]
-        mobile_filter, mobile_params = "AND t.mobile = %s", [True]
-    routed = f"SELECT r.id AS id, t.dump_order AS dump_order FROM {R} r JOIN {T} t ON t.name = r.record_type"
-    with connection.cursor() as cursor:
-        # Pending deletes stay: the site may hold the record from before, and the dump sends live
-        # records only. Everything else is rebuilt.
-        cursor.execute(
-            f"DELETE FROM {Q} WHERE site_id = %s AND NOT EXISTS "
-            f"(SELECT 1 FROM {R} d WHERE d.id = {Q}.record_id AND d.is_deleted = %s)",
-            [site.pk, True],
-        )
-        cursor.execute(
-            f"""{insert_ignore()} {Q} (site_id, record_id)
-            SELECT %s, u.id FROM (
-                {routed} WHERE r.store_id = '' AND r.is_deleted = %s AND t.scope = 'central'
-                    {mobile_filter} {central_filter}
-                UNION ALL
-                {routed} WHERE r.store_id IN ({own_stores}) AND r.is_deleted = %s AND t.scope <> 'central'
-                    {mobile_filter}
-                UNION ALL
-                {routed} WHERE r.transfer_name_id IN ({own_names}) AND r.is_deleted = %s
-                    AND {FORWARDED_TO_OTHER_PARTY} {mobile_filter}
-            ) u
-            ORDER BY u.dump_order, u.id""",
-            [
-                site.pk,
-                False,
-                *mobile_params,
-                *central_params,
-                site.pk,
-                False,
-                *mobile_params,
-                site.pk,
-                False,
-                *mobile_params,
-            ],
-        )
-    length = QueueEntry.objects.filter(site_id=site.pk).count()
+    cursor = start_snapshot(site=site, full=full)
+    length = snapshot_remaining(cursor, with_queue=True)
     _remember_dump(site=site, full=full, length=length)
     return length
 

@@ -1,10 +1,16 @@
-"""The queue checked against a model: hypothesis drives pushes, primary edits, pulls, lost and late
-acknowledgements, replays and initial dumps; after every step the server must agree with the model.
+"""The queue checked against a model: hypothesis drives pushes, primary edits, pulls, lost, late and
+partial acknowledgements, replays and initial dumps at any moment; after every step the server must
+agree with the model.
 
 The model is deliberately simple: the central store is a dict of live records, every site's queue is an
 ordered dict of pending records (a newer change moves a record to the tail under a new SyncID), and
 every satellite keeps a replica built only from what it pushed and what it pulled. Routing is computed
 by the model from PROTOCOL.md section 5, independently of the server's SQL.
+
+An initial dump is a snapshot (docs/protocol.md): its records lead the queue in dump order (dump_order,
+table number, record key) and are never written as queue rows; a record changed after the dump leaves
+the snapshot and goes to the tail like any change; acknowledging snapshot records removes only those
+that lead the snapshot.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from apps.queue.models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncL
 from apps.queue.services import apply_primary_changes
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
-from apps.records.models import Record
+from apps.records.models import Record, RecordType
 from apps.sites.models import PRIMARY_SITE_ID, Site
 from tests.support import SyncClient, client_for, make_site, record
 
@@ -82,6 +88,12 @@ def central_data(record_type: str, record_id: str, v: Values) -> dict[str, Any]:
     return {"ID": record_id, "units": text, "order_number": number}
 
 
+def dump_key(key: Key) -> tuple[int, int, int]:
+    """Where the server's snapshot places a record: dump order, table number, the record's key."""
+    table = RecordType.objects.get(name=key[0])
+    return (table.dump_order, table.table_number, Record.objects.get(record_type=key[0], record_id=key[1]).pk)
+
+
 def same_record(record_type: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
     # The server compares records in their canonical form (1 and 1.0 are one number, but not True).
     return wire_record(record_type, a) == wire_record(record_type, b)
@@ -93,6 +105,7 @@ class Entry:
 
     generation: int
     sync_id: str | None = None
+    snapshot: bool = False  # served from a dump's snapshot cursor, not from a queue row
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,7 @@ class QueueMachine(RuleBasedStateMachine):
             entry = pending[key]
             if entry.sync_id is None:
                 assert row["SyncID"] not in self.seen_sync_ids[site], "a queued change reused a SyncID"
+                assert isinstance(row["SyncID"], str), row
                 entry.sync_id = row["SyncID"]
                 self.seen_sync_ids[site].add(row["SyncID"])
             else:
@@ -222,8 +236,11 @@ class QueueMachine(RuleBasedStateMachine):
         if rows:
             older = {key for key, entry in pending.items() if entry.generation < generations[-1]}
             assert older <= set(keys), f"older entries skipped: {older - set(keys)}"
+        # The snapshot leads, in dump order; then the queue.
+        snapshot = [key for key in pending if pending[key].snapshot]
+        assert keys[: len(snapshot)] == snapshot[: len(keys)], (keys, snapshot)
         for (row, key), (next_row, next_key) in itertools.pairwise(zip(rows, keys, strict=True)):
-            if pending[key].generation == pending[next_key].generation in self.dump_generations:
+            if pending[key].snapshot and pending[next_key].snapshot:
                 assert DUMP_ORDER[key[0]] <= DUMP_ORDER[next_key[0]], (row, next_row)
         for row, key in zip(rows, keys, strict=True):
             if row["SyncType"] == "D":
@@ -245,8 +262,14 @@ class QueueMachine(RuleBasedStateMachine):
     def acknowledge(self, site: int, sync_ids: list[str]) -> None:
         self.clients[site].ack(sync_ids)
         acked = set(sync_ids)
+        leading = True  # snapshot records go only as a run at the snapshot's head
         for key, entry in list(self.pending[site].items()):
-            if entry.sync_id in acked:
+            if entry.snapshot:
+                if leading and entry.sync_id in acked:
+                    del self.pending[site][key]
+                else:
+                    leading = False
+            elif entry.sync_id in acked:
                 del self.pending[site][key]
 
     def drain(self, site: int, limit: int) -> None:
@@ -377,17 +400,28 @@ class QueueMachine(RuleBasedStateMachine):
         n = len(envelopes)
         assert (body["received"], body["applied"], body["duplicates"], body["quarantined"]) == (n, 0, n, 0)
 
+    @rule(site=site_ids, limit=st.integers(2, 6))
+    def satellite_acknowledges_part_of_a_page(self, site: int, limit: int) -> None:
+        """Only the tail of a page acknowledged: what leads it stays, and nothing after it is lost."""
+        self.steps_ok = False
+        rows = self.pull(site, limit)
+        self.acknowledge(site, [row["SyncID"] for row in rows[1:]])
+
     @rule(site=site_ids)
     def satellite_reinstalls_with_a_full_initial_dump(self, site: int) -> None:
         self.steps_ok = False
         self.generation += 1
-        expected = [key for key in self.central if site in routed_sites(key, self.placement[key])]
-        # Pending deletes stay queued (the site may hold those records), ahead of the dump.
+        expected = sorted(
+            (key for key in self.central if site in routed_sites(key, self.placement[key])), key=dump_key
+        )
+        # Pending deletes stay queued (the site may hold those records), after the snapshot.
         kept = {key: entry for key, entry in self.pending[site].items() if key not in self.central}
+        for entry in kept.values():
+            entry.generation = self.generation
         dumped = {"error": "", "type": "full", "NumRecords": len(kept) + len(expected)}
         assert self.clients[site].initial_dump(full=True) == dumped
         self.dump_generations.add(self.generation)
-        self.pending[site] = {**kept, **{key: Entry(self.generation) for key in expected}}
+        self.pending[site] = {**{key: Entry(self.generation, snapshot=True) for key in expected}, **kept}
         self.replica[site] = {}
 
     @rule(site=site_ids, limit=st.integers(1, 4))
@@ -399,8 +433,10 @@ class QueueMachine(RuleBasedStateMachine):
     @invariant()
     def server_agrees_with_the_model(self) -> None:
         for site in SITES:
+            # A dump writes no queue rows: only changes (and kept deletes) are rows.
             entries = QueueEntry.objects.filter(site_id=site).count()
-            assert self.clients[site].count() == entries == len(self.pending[site]), site
+            assert entries == sum(not entry.snapshot for entry in self.pending[site].values()), site
+            assert self.clients[site].count() == len(self.pending[site]), site
         stored = {
             (t, i): (deleted, wire, Placement(store_id, transfer))
             for t, i, deleted, wire, store_id, transfer in Record.objects.exclude(

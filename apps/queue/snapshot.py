@@ -1,0 +1,414 @@
+"""Initial dumps as snapshot cursors: what a dump sends is read page by page, never copied into the queue.
+
+`initial_dump` (start_snapshot) clears the site's queue as before, keeping its pending deletes and the
+entries of records changed after the dump's time, and records a cursor: which set (full or mobile
+subset), the time `taken_at`, and the last acknowledged key. A record is in the snapshot while it is
+routed to the site, live, and not changed since `taken_at`; the snapshot is read in dump order (the
+registry's dump_order, then the table number, then the record's primary key) by keyset, one index range
+per table and store. A pull sends the snapshot first, then the ordinary queue. Acknowledging a snapshot
+page moves the cursor over the acknowledged keys that lead the snapshot.
+
+Why nothing is lost and nothing older wins (docs/development/concurrency.md):
+- every write sets the record's `modified_at` and fans the record out to the sites it routes to, in
+  one transaction; so a record that changes after `taken_at` leaves the snapshot and is in the queue;
+- the dump's DELETE and the snapshot use the same test (`modified_at <= taken_at`), so each routed,
+  live record is in one of them: the snapshot leaves out a record that has an entry in the site's
+  queue (a write that began before the dump and committed after it), so it is sent once. Clocks of
+  other hosts can only move a record from one side to the other, never out of both;
+- a pull sends each record's state as committed when the pull runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from heapq import merge
+from typing import NamedTuple
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.records.models import Record, RecordType
+from apps.sites.models import Site, Store
+
+from . import selectors
+from .db import is_mysql
+from .fanout import FORWARDED_TO_OTHER_PARTY
+from .models import QueueEntry, SnapshotCursor
+
+Q = QueueEntry._meta.db_table
+R = Record._meta.db_table
+T = RecordType._meta.db_table
+ST = Store._meta.db_table
+C = SnapshotCursor._meta.db_table
+
+# A record with an entry in the site's queue is sent from there: a write that began before the dump and
+# committed after it is in both otherwise (one index probe of the unique (site, record) key).
+NOT_QUEUED = f"NOT EXISTS (SELECT 1 FROM {Q} q WHERE q.site_id = %s AND q.record_id = r.id)"
+_COLUMNS = "r.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
+SYNC_ID_PREFIX = "s"
+
+
+class Key(NamedTuple):
+    """A record's place in dump order."""
+
+    order: int
+    table: int
+    record: int
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What the snapshot needs to know about one table of the registry."""
+
+    name: str
+    order: int
+    table: int
+    central: bool
+    forwarded: bool
+    mobile: bool
+    mobile_via: str
+    mobile_match: str
+
+
+@dataclass(frozen=True)
+class SiteScope:
+    """The site's stores and their names, read when the snapshot is read (routing is current)."""
+
+    site_id: int
+    stores: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, site_id: int) -> SiteScope:
+        rows = list(Store.objects.filter(site_id=site_id).order_by("pk").values_list("pk", "name_id"))
+        return cls(site_id, tuple(s for s, _ in rows), tuple(sorted({n for _, n in rows if n})))
+
+
+@cache
+def _tables() -> tuple[TableSpec, ...]:
+    """Every table in dump order (the registry does not change while the server runs)."""
+    types = list(RecordType.objects.order_by("dump_order", "table_number"))
+    transfer_tables = {t.name for t in types if t.scope == "transfer"}
+    return tuple(
+        TableSpec(
+            name=t.name,
+            order=t.dump_order,
+            table=t.table_number,
+            central=t.scope == "central",
+            forwarded=t.scope == "transfer" or t.parent_type in transfer_tables,
+            mobile=t.mobile,
+            mobile_via=t.mobile_via,
+            mobile_match=t.mobile_match,
+        )
+        for t in types
+    )
+
+
+def tables_for(*, full: bool) -> tuple[TableSpec, ...]:
+    return _tables() if full else tuple(t for t in _tables() if t.mobile)
+
+
+def forget_tables() -> None:
+    """Read the registry again (tests that load another one)."""
+    _tables.cache_clear()
+
+
+# SyncIDs ------------------------------------------------------------------------------------------------
+
+
+def sync_id(epoch: int, key: Key) -> str:
+    """A snapshot record's SyncID: never all digits, so it cannot name a queue entry."""
+    return f"{SYNC_ID_PREFIX}{epoch}.{key.order}.{key.table}.{key.record}"
+
+
+def parse_sync_id(text: object) -> tuple[int, Key] | None:
+    """(epoch, key) of a snapshot SyncID, or None for anything else."""
+    value = str(text).strip()
+    if not value.startswith(SYNC_ID_PREFIX):
+        return None
+    parts = value[len(SYNC_ID_PREFIX) :].split(".")
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 19 for p in parts):
+        return None
+    epoch, order, table, record = map(int, parts)
+    return epoch, Key(order, table, record)
+
+
+# Reading the snapshot -----------------------------------------------------------------------------------
+
+
+def _mobile_filter(spec: TableSpec, scope: SiteScope) -> tuple[str, list[object]]:
+    """The mobile subset's test for a central table: seen through the stores' joins, or made by the site."""
+    if not spec.mobile_via:
+        return "", []
+    column = {"id": "r.record_id", "ref": "r.ref_id"}.get(spec.mobile_match)
+    if column is None or not scope.stores:
+        return " AND r.created_by_site_id = %s", [scope.site_id]
+    visible = (
+        f"SELECT j.ref_id FROM {R} j WHERE j.record_type = %s AND j.is_deleted = %s "
+        f"AND j.store_id IN ({', '.join(['%s'] * len(scope.stores))})"
+    )
+    return (
+        f" AND (r.created_by_site_id = %s OR {column} IN ({visible}))",
+        [scope.site_id, spec.mobile_via, False, *scope.stores],
+    )
+
+
+def _ranges(spec: TableSpec, scope: SiteScope, *, full: bool) -> list[tuple[str, list[object]]]:
+    """The table's index ranges that hold the site's records, each a WHERE clause in id order."""
+    if spec.central:
+        clause, params = _mobile_filter(spec, scope) if not full else ("", [])
+        return [("r.store_id = ''" + clause, params)]
+    ranges: list[tuple[str, list[object]]] = [("r.store_id = %s", [store]) for store in scope.stores]
+    if spec.forwarded:
+        ranges += [("r.transfer_name_id = %s", [name]) for name in scope.names]
+    return ranges
+
+
+def _table_page(
+    spec: TableSpec, scope: SiteScope, *, full: bool, taken_at: datetime, after: int, limit: int
+) -> list[tuple]:
+    """Up to `limit` of the table's snapshot records with a key above `after`, in key order."""
+    stamp = connection.ops.adapt_datetimefield_value(taken_at)
+    results = []
+    with connection.cursor() as cursor:
+        for clause, params in _ranges(spec, scope, full=full):
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM {R} r WHERE r.record_type = %s AND {clause} AND r.is_deleted = %s "
+                f"AND r.id > %s AND r.modified_at <= %s AND {NOT_QUEUED} ORDER BY r.id LIMIT %s",
+                [spec.name, *params, False, after, stamp, scope.site_id, limit],
+            )
+            results.append(cursor.fetchall())
+    if len(results) == 1:
+        return list(results[0])
+    # Several stores (or a store and transfers to it): merged by key, a record in two ranges once.
+    rows, last = [], None
+    for row in merge(*results, key=lambda row: row[0]):
+        if row[0] != last:
+            rows.append(row)
+            last = row[0]
+    return rows[:limit]
+
+
+def snapshot_rows(
+    cursor: SnapshotCursor, *, limit: int, scope: SiteScope | None = None, upto: Key | None = None
+) -> list[tuple[Key, tuple]]:
+    """The next `limit` snapshot records after the cursor's position (up to `upto`, when given)."""
+    if cursor.finished or limit <= 0:
+        return []
+    scope = scope or SiteScope.of(cursor.site_id)
+    position = Key(cursor.after_order, cursor.after_table, cursor.after_record)
+    found: list[tuple[Key, tuple]] = []
+    for spec in tables_for(full=cursor.full):
+        table_key = (spec.order, spec.table)
+        if table_key < position[:2]:
+            continue
+        if upto is not None and table_key > upto[:2]:
+            break
+        after = position.record if table_key == position[:2] else 0
+        for row in _table_page(
+            spec, scope, full=cursor.full, taken_at=cursor.taken_at, after=after, limit=limit - len(found)
+        ):
+            key = Key(spec.order, spec.table, row[0])
+            if upto is not None and key > upto:
+                break
+            found.append((key, row))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _as_queued(cursor: SnapshotCursor, key: Key, row: tuple) -> tuple:
+    """A snapshot row in the shape the codecs encode (QueuedRecord), with its snapshot SyncID."""
+    return (sync_id(cursor.epoch, key), *row[1:])
+
+
+def active_cursor(site_id: int) -> SnapshotCursor | None:
+    return SnapshotCursor.objects.filter(site_id=site_id, finished=False).first()
+
+
+def pending_head(*, site_id: int, limit: int) -> list[tuple]:
+    """What a pull sends: the snapshot's next records, then the head of the ordinary queue."""
+    rows = selectors.queue_head(site_id=site_id, limit=limit, unless_snapshot=True)
+    if rows:
+        return rows  # no snapshot to send first
+    cursor = active_cursor(site_id)
+    if cursor is None:
+        return rows
+    rows = [_as_queued(cursor, key, row) for key, row in snapshot_rows(cursor, limit=limit)]
+    if len(rows) < limit:
+        rows += selectors.queue_head(site_id=site_id, limit=limit - len(rows))
+    return rows
+
+
+def pending_by_sync_id(*, site_id: int, sync_id: str) -> list[tuple]:
+    """The snapshot record a snapshot SyncID names, while it is still to be acknowledged."""
+    parsed = parse_sync_id(sync_id)
+    cursor = active_cursor(site_id)
+    if parsed is None or cursor is None or parsed[0] != cursor.epoch:
+        return []
+    key = parsed[1]
+    if key <= Key(cursor.after_order, cursor.after_table, cursor.after_record):
+        return []
+    spec = next((s for s in tables_for(full=cursor.full) if (s.order, s.table) == key[:2]), None)
+    if spec is None:
+        return []
+    rows = _table_page(
+        spec,
+        SiteScope.of(site_id),
+        full=cursor.full,
+        taken_at=cursor.taken_at,
+        after=key.record - 1,
+        limit=1,
+    )
+    return [_as_queued(cursor, key, row) for row in rows if row[0] == key.record]
+
+
+def snapshot_remaining(cursor: SnapshotCursor, *, with_queue: bool = False) -> int:
+    """Exactly how many snapshot records are still to be acknowledged, in one statement (`with_queue`:
+    plus the rows of the site's queue, which is NumRecords).
+
+    The same tests as snapshot_rows, written over all tables at once (the three index ranges the dump
+    used to copy: central records, the site's stores, transfers to them). It reads the remaining
+    records' rows (modified_at is in no index), so it is asked only for NumRecords (count,
+    sync_status, initial_dump's answer), never by a pull or an acknowledgement.
+    """
+    if cursor.finished:
+        return 0
+    site_id = cursor.site_id
+    stamp = connection.ops.adapt_datetimefield_value(cursor.taken_at)
+    own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
+    own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s AND name_id <> ''"
+    after = (
+        "(t.dump_order > %s OR (t.dump_order = %s AND (t.table_number > %s "
+        "OR (t.table_number = %s AND r.id > %s))))"
+    )
+    position = [cursor.after_order, cursor.after_order, cursor.after_table, cursor.after_table]
+    common = f"r.is_deleted = %s AND r.modified_at <= %s AND {NOT_QUEUED} AND {after}"
+    common_params = [False, stamp, site_id, *position, cursor.after_record]
+    mobile, mobile_params, central, central_params = "", [], "", []
+    if not cursor.full:
+        visible = (
+            f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
+            f"AND j.store_id IN ({own_stores})"
+        )
+        mobile, mobile_params = " AND t.mobile = %s", [True]
+        central = (
+            f" AND (t.mobile_via = '' OR r.created_by_site_id = %s "
+            f"OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
+            f"OR (t.mobile_match = 'ref' AND r.ref_id IN ({visible})))"
+        )
+        central_params = [site_id, False, site_id, False, site_id]
+    routed = f"SELECT r.id FROM {R} r JOIN {T} t ON t.name = r.record_type WHERE {common}{mobile} AND "
+    queue, queue_params = "", []
+    if with_queue:
+        queue, queue_params = f"(SELECT COUNT(*) FROM {Q} WHERE site_id = %s) + ", [site_id]
+    with connection.cursor() as db:
+        db.execute(
+            f"""SELECT {queue}COUNT(*) FROM (
+                {routed} r.store_id = '' AND t.scope = 'central'{central}
+                UNION {routed} r.store_id IN ({own_stores}) AND t.scope <> 'central'
+                UNION {routed} r.transfer_name_id IN ({own_names}) AND {FORWARDED_TO_OTHER_PARTY}
+            ) u""",
+            [
+                *queue_params,
+                *common_params,
+                *mobile_params,
+                *central_params,
+                *common_params,
+                *mobile_params,
+                site_id,
+                *common_params,
+                *mobile_params,
+                site_id,
+            ],
+        )
+        return int(db.fetchone()[0])
+
+
+def pending_count(*, site_id: int) -> int:
+    """NumRecords: the snapshot's remainder plus the ordinary queue."""
+    cursor = active_cursor(site_id)
+    return selectors.queue_length(site_id=site_id) + (0 if cursor is None else snapshot_remaining(cursor))
+
+
+# Writing ------------------------------------------------------------------------------------------------
+
+
+def start_snapshot(*, site: Site, full: bool) -> SnapshotCursor:
+    """Clear the site's queue for a dump and place its cursor at the start (in the caller's transaction).
+
+    Kept in the queue: pending deletes (the site may hold those records) and entries of records changed
+    after `taken_at` (the snapshot leaves them out; a fan-out committing during the dump is one).
+    The cursor row is upserted with the next epoch: two dumps of one site serialise on it.
+    """
+    taken_at = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(taken_at)
+    columns = [
+        "site_id",
+        "epoch",
+        "full",
+        "taken_at",
+        "after_order",
+        "after_table",
+        "after_record",
+        "finished",
+    ]
+    names = ", ".join(map(connection.ops.quote_name, columns))
+    fresh = [f"{connection.ops.quote_name(c)} = {new_value(c)}" for c in columns[2:]]
+    upsert = (
+        ("ON DUPLICATE KEY UPDATE" if is_mysql() else "ON CONFLICT (site_id) DO UPDATE SET")
+        + f" epoch = {C}.epoch + 1, "
+        + ", ".join(fresh)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Q} WHERE site_id = %s AND NOT EXISTS (SELECT 1 FROM {R} d "
+            f"WHERE d.id = {Q}.record_id AND (d.is_deleted = %s OR d.modified_at > %s))",
+            [site.pk, True, stamp],
+        )
+        cursor.execute(
+            f"INSERT INTO {C} ({names}) VALUES (%s, 1, %s, %s, 0, 0, 0, %s) {upsert}",
+            [site.pk, full, stamp, False],
+        )
+    # The epoch is not needed by the caller (it counts what waits); pulls read the row.
+    return SnapshotCursor(site=site, epoch=0, full=full, taken_at=taken_at)
+
+
+def new_value(column: str) -> str:
+    """The inserted value of a column in an upsert's update clause."""
+    return f"VALUES({connection.ops.quote_name(column)})" if is_mysql() else f"excluded.{column}"
+
+
+def advance(*, site_id: int, sync_ids: list[str]) -> int:
+    """Move the cursor over the acknowledged snapshot records that lead the snapshot; returns how many.
+
+    A SyncID of another dump, one already passed, or one behind a record not acknowledged changes
+    nothing (that record is sent again). When nothing is left after the position, the snapshot is
+    finished and pulls read only the queue.
+    """
+    acked: dict[int, set[Key]] = {}
+    for text in sync_ids:
+        parsed = parse_sync_id(text)
+        if parsed is not None:
+            acked.setdefault(parsed[0], set()).add(parsed[1])
+    if not acked:
+        return 0
+    with transaction.atomic():
+        cursor = SnapshotCursor.objects.select_for_update().filter(site_id=site_id, finished=False).first()
+        if cursor is None or cursor.epoch not in acked:
+            return 0
+        keys = acked[cursor.epoch]
+        scope = SiteScope.of(site_id)
+        moved = 0
+        last = None
+        for key, _ in snapshot_rows(cursor, limit=len(keys) + 1, scope=scope, upto=max(keys)):
+            if key not in keys:
+                break
+            last, moved = key, moved + 1
+        if last is not None:
+            cursor.after_order, cursor.after_table, cursor.after_record = last
+        cursor.finished = not snapshot_rows(cursor, limit=1, scope=scope)
+        cursor.save(update_fields=["after_order", "after_table", "after_record", "finished"])
+        return moved
