@@ -167,15 +167,24 @@ def _ranges(spec: TableSpec, scope: SiteScope, *, full: bool) -> list[tuple[str,
 
 
 def _table_page(
-    spec: TableSpec, scope: SiteScope, *, full: bool, taken_at: datetime, after: int, limit: int
+    spec: TableSpec,
+    scope: SiteScope,
+    *,
+    full: bool,
+    taken_at: datetime,
+    after: int,
+    limit: int,
+    columns: str = _COLUMNS,
 ) -> list[tuple]:
-    """Up to `limit` of the table's snapshot records with a key above `after`, in key order."""
+    """Up to `limit` of the table's snapshot records with a key above `after`, in key order.
+
+    `columns` starts with the record's id; an acknowledgement reads only that (not the wide `wire`)."""
     stamp = connection.ops.adapt_datetimefield_value(taken_at)
     results = []
     with connection.cursor() as cursor:
         for clause, params in _ranges(spec, scope, full=full):
             cursor.execute(
-                f"SELECT {_COLUMNS} FROM {R} r WHERE r.record_type = %s AND {clause} AND r.is_deleted = %s "
+                f"SELECT {columns} FROM {R} r WHERE r.record_type = %s AND {clause} AND r.is_deleted = %s "
                 f"AND r.id > %s AND r.modified_at <= %s AND {NOT_QUEUED} ORDER BY r.id LIMIT %s",
                 [spec.name, *params, False, after, stamp, scope.site_id, limit],
             )
@@ -192,7 +201,12 @@ def _table_page(
 
 
 def snapshot_rows(
-    cursor: SnapshotCursor, *, limit: int, scope: SiteScope | None = None, upto: Key | None = None
+    cursor: SnapshotCursor,
+    *,
+    limit: int,
+    scope: SiteScope | None = None,
+    upto: Key | None = None,
+    columns: str = _COLUMNS,
 ) -> list[tuple[Key, tuple]]:
     """The next `limit` snapshot records after the cursor's position (up to `upto`, when given)."""
     if cursor.finished or limit <= 0:
@@ -208,7 +222,13 @@ def snapshot_rows(
             break
         after = position.record if table_key == position[:2] else 0
         for row in _table_page(
-            spec, scope, full=cursor.full, taken_at=cursor.taken_at, after=after, limit=limit - len(found)
+            spec,
+            scope,
+            full=cursor.full,
+            taken_at=cursor.taken_at,
+            after=after,
+            limit=limit - len(found),
+            columns=columns,
         ):
             key = Key(spec.order, spec.table, row[0])
             if upto is not None and key > upto:
@@ -403,12 +423,13 @@ def advance(*, site_id: int, sync_ids: list[str]) -> int:
         scope = SiteScope.of(site_id)
         moved = 0
         last = None
-        for key, _ in snapshot_rows(cursor, limit=len(keys) + 1, scope=scope, upto=max(keys)):
+        leading = snapshot_rows(cursor, limit=len(keys) + 1, scope=scope, upto=max(keys), columns="r.id")
+        for key, _ in leading:
             if key not in keys:
                 break
             last, moved = key, moved + 1
         if last is not None:
             cursor.after_order, cursor.after_table, cursor.after_record = last
-        cursor.finished = not snapshot_rows(cursor, limit=1, scope=scope)
+        cursor.finished = not snapshot_rows(cursor, limit=1, scope=scope, columns="r.id")
         cursor.save(update_fields=["after_order", "after_table", "after_record", "finished"])
         return moved
