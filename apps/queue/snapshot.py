@@ -175,18 +175,24 @@ def _table_page(
     after: int,
     limit: int,
     columns: str = _COLUMNS,
+    loose: bool = False,
 ) -> list[tuple]:
     """Up to `limit` of the table's snapshot records with a key above `after`, in key order.
 
-    `columns` starts with the record's id; an acknowledgement reads only that (not the wide `wire`)."""
+    `columns` starts with the record's id; an acknowledgement reads only that (not the wide `wire`).
+    `loose`: without the two tests that read the record's row or the queue (changed since the dump,
+    queued), so from the index alone: the snapshot's records and some that left it."""
     stamp = connection.ops.adapt_datetimefield_value(taken_at)
+    strict, strict_params = f" AND r.modified_at <= %s AND {NOT_QUEUED}", [stamp, scope.site_id]
+    if loose:
+        strict, strict_params = "", []
     results = []
     with connection.cursor() as cursor:
         for clause, params in _ranges(spec, scope, full=full):
             cursor.execute(
                 f"SELECT {columns} FROM {R} r WHERE r.record_type = %s AND {clause} AND r.is_deleted = %s "
-                f"AND r.id > %s AND r.modified_at <= %s AND {NOT_QUEUED} ORDER BY r.id LIMIT %s",
-                [spec.name, *params, False, after, stamp, scope.site_id, limit],
+                f"AND r.id > %s{strict} ORDER BY r.id LIMIT %s",
+                [spec.name, *params, False, after, *strict_params, limit],
             )
             results.append(cursor.fetchall())
     if len(results) == 1:
@@ -207,6 +213,7 @@ def snapshot_rows(
     scope: SiteScope | None = None,
     upto: Key | None = None,
     columns: str = _COLUMNS,
+    loose: bool = False,
 ) -> list[tuple[Key, tuple]]:
     """The next `limit` snapshot records after the cursor's position (up to `upto`, when given)."""
     if cursor.finished or limit <= 0:
@@ -229,6 +236,7 @@ def snapshot_rows(
             after=after,
             limit=limit - len(found),
             columns=columns,
+            loose=loose,
         ):
             key = Key(spec.order, spec.table, row[0])
             if upto is not None and key > upto:
@@ -271,18 +279,8 @@ def pending_by_sync_id(*, site_id: int, sync_id: str) -> list[tuple]:
     key = parsed[1]
     if key <= Key(cursor.after_order, cursor.after_table, cursor.after_record):
         return []
-    spec = next((s for s in tables_for(full=cursor.full) if (s.order, s.table) == key[:2]), None)
-    if spec is None:
-        return []
-    rows = _table_page(
-        spec,
-        SiteScope.of(site_id),
-        full=cursor.full,
-        taken_at=cursor.taken_at,
-        after=key.record - 1,
-        limit=1,
-    )
-    return [_as_queued(cursor, key, row) for row in rows if row[0] == key.record]
+    row = _snapshot_row(cursor, key, SiteScope.of(site_id))
+    return [] if row is None else [_as_queued(cursor, key, row)]
 
 
 def snapshot_remaining(cursor: SnapshotCursor, *, with_queue: bool = False) -> int:
@@ -401,6 +399,25 @@ def new_value(column: str) -> str:
     return f"VALUES({connection.ops.quote_name(column)})" if is_mysql() else f"excluded.{column}"
 
 
+def _snapshot_row(
+    cursor: SnapshotCursor, key: Key, scope: SiteScope, columns: str = _COLUMNS
+) -> tuple | None:
+    """The record at `key` if it is (still) in the snapshot."""
+    spec = next((s for s in tables_for(full=cursor.full) if (s.order, s.table) == key[:2]), None)
+    if spec is None:
+        return None
+    rows = _table_page(
+        spec,
+        scope,
+        full=cursor.full,
+        taken_at=cursor.taken_at,
+        after=key.record - 1,
+        limit=1,
+        columns=columns,
+    )
+    return rows[0] if rows and rows[0][0] == key.record else None
+
+
 def advance(*, site_id: int, sync_ids: list[str]) -> int:
     """Move the cursor over the acknowledged snapshot records that lead the snapshot; returns how many.
 
@@ -423,11 +440,16 @@ def advance(*, site_id: int, sync_ids: list[str]) -> int:
         scope = SiteScope.of(site_id)
         moved = 0
         last = None
-        leading = snapshot_rows(cursor, limit=len(keys) + 1, scope=scope, upto=max(keys), columns="r.id")
+        # From the index alone; a record there that was not acknowledged stops the walk only if it is
+        # still in the snapshot (one more read, rare: it changed since the pull, or was never sent).
+        leading = snapshot_rows(
+            cursor, limit=2 * len(keys) + 1, scope=scope, upto=max(keys), columns="r.id", loose=True
+        )
         for key, _ in leading:
-            if key not in keys:
+            if key in keys:
+                last, moved = key, moved + 1
+            elif _snapshot_row(cursor, key, scope, columns="r.id") is not None:
                 break
-            last, moved = key, moved + 1
         if last is not None:
             cursor.after_order, cursor.after_table, cursor.after_record = last
         cursor.finished = not snapshot_rows(cursor, limit=1, scope=scope, columns="r.id")
