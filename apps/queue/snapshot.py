@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from heapq import merge
 from typing import NamedTuple
 
@@ -30,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.records.models import Record, RecordType
+from apps.records.registry import Registry, get_registry
 from apps.sites.models import Site, Store
 
 from . import selectors
@@ -86,10 +86,20 @@ class SiteScope:
         return cls(site_id, tuple(s for s, _ in rows), tuple(sorted({n for _, n in rows if n})))
 
 
-@cache
+_memo: list[tuple[Registry, tuple[TableSpec, ...]]] = []
+
+
 def _tables() -> tuple[TableSpec, ...]:
-    """Every table in dump order (the registry does not change while the server runs)."""
-    types = list(RecordType.objects.order_by("dump_order", "table_number"))
+    """Every table of the registry in dump order (the RecordType table mirrors the same registry),
+    worked out once per registry object (tests may load another)."""
+    registry = get_registry()
+    if not _memo or _memo[0][0] is not registry:
+        _memo[:] = [(registry, _specs(registry))]
+    return _memo[0][1]
+
+
+def _specs(registry: Registry) -> tuple[TableSpec, ...]:
+    types = sorted(registry.types.values(), key=lambda t: (t.dump_order, t.table_number))
     transfer_tables = {t.name for t in types if t.scope == "transfer"}
     return tuple(
         TableSpec(
@@ -99,8 +109,8 @@ def _tables() -> tuple[TableSpec, ...]:
             central=t.scope == "central",
             forwarded=t.scope == "transfer" or t.parent_type in transfer_tables,
             mobile=t.mobile,
-            mobile_via=t.mobile_via,
-            mobile_match=t.mobile_match,
+            mobile_via=t.mobile_via or "",
+            mobile_match=t.mobile_match or "",
         )
         for t in types
     )
@@ -108,11 +118,6 @@ def _tables() -> tuple[TableSpec, ...]:
 
 def tables_for(*, full: bool) -> tuple[TableSpec, ...]:
     return _tables() if full else tuple(t for t in _tables() if t.mobile)
-
-
-def forget_tables() -> None:
-    """Read the registry again (tests that load another one)."""
-    _tables.cache_clear()
 
 
 # SyncIDs ------------------------------------------------------------------------------------------------
