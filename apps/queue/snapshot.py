@@ -34,7 +34,6 @@ from apps.sites.models import Site, Store
 
 from . import selectors
 from .db import is_mysql
-from .fanout import FORWARDED_TO_OTHER_PARTY
 from .models import QueueEntry, SnapshotCursor
 
 Q = QueueEntry._meta.db_table
@@ -74,16 +73,36 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class SiteScope:
-    """The site's stores and their names, read when the snapshot is read (routing is current)."""
+    """The site's stores and their names, read when the snapshot is read (routing is current).
+
+    `stores` and `names` None: not read, the statements look them up themselves (a count is one
+    statement; pages use one index range per store instead)."""
 
     site_id: int
-    stores: tuple[str, ...]
-    names: tuple[str, ...]
+    stores: tuple[str, ...] | None
+    names: tuple[str, ...] | None
 
     @classmethod
     def of(cls, site_id: int) -> SiteScope:
         rows = list(Store.objects.filter(site_id=site_id).order_by("pk").values_list("pk", "name_id"))
         return cls(site_id, tuple(s for s, _ in rows), tuple(sorted({n for _, n in rows if n})))
+
+    def store_ranges(self, column: str) -> list[tuple[str, list[object]]]:
+        if self.stores is None:
+            return [(f"{column} IN (SELECT id FROM {ST} WHERE site_id = %s)", [self.site_id])]
+        return [(f"{column} = %s", [store]) for store in self.stores]
+
+    def name_ranges(self, column: str) -> list[tuple[str, list[object]]]:
+        if self.names is None:
+            own = f"SELECT name_id FROM {ST} WHERE site_id = %s AND name_id <> ''"
+            return [(f"{column} IN ({own})", [self.site_id])]
+        return [(f"{column} = %s", [name]) for name in self.names]
+
+    def stores_in(self) -> tuple[str, list[object]]:
+        """`IN (...)` of the site's stores, for a subquery."""
+        if self.stores is None:
+            return f"IN (SELECT id FROM {ST} WHERE site_id = %s)", [self.site_id]
+        return f"IN ({', '.join(['%s'] * len(self.stores))})", list(self.stores)
 
 
 _memo: list[tuple[Registry, tuple[TableSpec, ...]]] = []
@@ -143,31 +162,32 @@ def parse_sync_id(text: object) -> tuple[int, Key] | None:
 # Reading the snapshot -----------------------------------------------------------------------------------
 
 
-def _mobile_filter(spec: TableSpec, scope: SiteScope) -> tuple[str, list[object]]:
-    """The mobile subset's test for a central table: seen through the stores' joins, or made by the site."""
-    if not spec.mobile_via:
-        return "", []
+def _mobile_ranges(spec: TableSpec, scope: SiteScope) -> list[tuple[str, list[object]]]:
+    """The mobile subset of a central table that is seen through a join (items, names, ...): what the
+    site created, and what its stores see through the join, as two ranges (an OR of the two would
+    read every record of the table)."""
+    created = ("r.store_id = '' AND r.created_by_site_id = %s", [scope.site_id])
     column = {"id": "r.record_id", "ref": "r.ref_id"}.get(spec.mobile_match)
-    if column is None or not scope.stores:
-        return " AND r.created_by_site_id = %s", [scope.site_id]
+    if column is None or scope.stores == ():
+        return [created]
+    stores, store_params = scope.stores_in()
     visible = (
-        f"SELECT j.ref_id FROM {R} j WHERE j.record_type = %s AND j.is_deleted = %s "
-        f"AND j.store_id IN ({', '.join(['%s'] * len(scope.stores))})"
+        f"SELECT j.ref_id FROM {R} j WHERE j.record_type = %s AND j.is_deleted = %s AND j.store_id {stores}"
     )
-    return (
-        f" AND (r.created_by_site_id = %s OR {column} IN ({visible}))",
-        [scope.site_id, spec.mobile_via, False, *scope.stores],
-    )
+    return [
+        created,
+        (f"r.store_id = '' AND {column} IN ({visible})", [spec.mobile_via, False, *store_params]),
+    ]
 
 
 def _ranges(spec: TableSpec, scope: SiteScope, *, full: bool) -> list[tuple[str, list[object]]]:
-    """The table's index ranges that hold the site's records, each a WHERE clause in id order."""
+    """The table's index ranges that hold the site's records, each a WHERE clause; a record may be in
+    more than one."""
     if spec.central:
-        clause, params = _mobile_filter(spec, scope) if not full else ("", [])
-        return [("r.store_id = ''" + clause, params)]
-    ranges: list[tuple[str, list[object]]] = [("r.store_id = %s", [store]) for store in scope.stores]
+        return [("r.store_id = ''", [])] if full or not spec.mobile_via else _mobile_ranges(spec, scope)
+    ranges = scope.store_ranges("r.store_id")
     if spec.forwarded:
-        ranges += [("r.transfer_name_id = %s", [name]) for name in scope.names]
+        ranges += scope.name_ranges("r.transfer_name_id")
     return ranges
 
 
@@ -292,61 +312,40 @@ def snapshot_remaining(cursor: SnapshotCursor, *, with_queue: bool = False) -> i
     """Exactly how many snapshot records are still to be acknowledged, in one statement (`with_queue`:
     plus the rows of the site's queue, which is NumRecords).
 
-    The same tests as snapshot_rows, written over all tables at once (the three index ranges the dump
-    used to copy: central records, the site's stores, transfers to them). It reads the remaining
+    A sum of one COUNT per table after the position, each over the same index ranges and with the same
+    tests as the pages (`_ranges`), so the count is what the pages will send. It reads the remaining
     records' rows (modified_at is in no index), so it is asked only for NumRecords (count,
     sync_status, initial_dump's answer), never by a pull or an acknowledgement.
     """
     if cursor.finished:
         return 0
-    site_id = cursor.site_id
+    scope = SiteScope(cursor.site_id, stores=None, names=None)
     stamp = connection.ops.adapt_datetimefield_value(cursor.taken_at)
-    own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
-    own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s AND name_id <> ''"
-    after = (
-        "(t.dump_order > %s OR (t.dump_order = %s AND (t.table_number > %s "
-        "OR (t.table_number = %s AND r.id > %s))))"
-    )
-    position = [cursor.after_order, cursor.after_order, cursor.after_table, cursor.after_table]
-    common = f"r.is_deleted = %s AND r.modified_at <= %s AND {NOT_QUEUED} AND {after}"
-    common_params = [False, stamp, site_id, *position, cursor.after_record]
-    mobile, mobile_params, central, central_params = "", [], "", []
-    if not cursor.full:
-        visible = (
-            f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
-            f"AND j.store_id IN ({own_stores})"
-        )
-        mobile, mobile_params = " AND t.mobile = %s", [True]
-        central = (
-            f" AND (t.mobile_via = '' OR r.created_by_site_id = %s "
-            f"OR (t.mobile_match = 'id' AND r.record_id IN ({visible})) "
-            f"OR (t.mobile_match = 'ref' AND r.ref_id IN ({visible})))"
-        )
-        central_params = [site_id, False, site_id, False, site_id]
-    routed = f"SELECT r.id FROM {R} r JOIN {T} t ON t.name = r.record_type WHERE {common}{mobile} AND "
-    queue, queue_params = "", []
+    position = (cursor.after_order, cursor.after_table)
+    terms: list[str] = []
+    params: list[object] = []
     if with_queue:
-        queue, queue_params = f"(SELECT COUNT(*) FROM {Q} WHERE site_id = %s) + ", [site_id]
-    with connection.cursor() as db:
-        db.execute(
-            f"""SELECT {queue}COUNT(*) FROM (
-                {routed} r.store_id = '' AND t.scope = 'central'{central}
-                UNION {routed} r.store_id IN ({own_stores}) AND t.scope <> 'central'
-                UNION {routed} r.transfer_name_id IN ({own_names}) AND {FORWARDED_TO_OTHER_PARTY}
-            ) u""",
-            [
-                *queue_params,
-                *common_params,
-                *mobile_params,
-                *central_params,
-                *common_params,
-                *mobile_params,
-                site_id,
-                *common_params,
-                *mobile_params,
-                site_id,
-            ],
+        terms.append(f"(SELECT COUNT(*) FROM {Q} WHERE site_id = %s)")
+        params.append(cursor.site_id)
+    for spec in tables_for(full=cursor.full):
+        table_key = (spec.order, spec.table)
+        ranges = _ranges(spec, scope, full=cursor.full)
+        if table_key < position or not ranges:
+            continue
+        after = cursor.after_record if table_key == position else 0
+        # One SELECT per range, a record in two ranges counted once (UNION).
+        selects = " UNION ".join(
+            f"SELECT r.id FROM {R} r WHERE r.record_type = %s AND {clause} AND r.is_deleted = %s "
+            f"AND r.id > %s AND r.modified_at <= %s AND {NOT_QUEUED}"
+            for clause, _ in ranges
         )
+        terms.append(f"(SELECT COUNT(*) FROM ({selects}) u)")
+        for _, range_params in ranges:
+            params += [spec.name, *range_params, False, after, stamp, scope.site_id]
+    if not terms:
+        return 0
+    with connection.cursor() as db:
+        db.execute("SELECT " + " + ".join(terms), params)
         return int(db.fetchone()[0])
 
 

@@ -32,7 +32,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from apps.queue.models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
+from apps.queue.models import PushedSyncId, QuarantinedRecord, QueueEntry, SnapshotCursor, SyncLog
 from apps.queue.services import apply_primary_changes
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
@@ -132,7 +132,7 @@ class QueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         # Every example starts from empty queues and an empty central store; the sites stay.
-        for model in (QueueEntry, PushedSyncId, QuarantinedRecord, SyncLog, Record):
+        for model in (QueueEntry, SnapshotCursor, PushedSyncId, QuarantinedRecord, SyncLog, Record):
             model.objects.all().delete()
         self.central: dict[Key, dict[str, Any]] = {}  # live records, as pushed (typed values)
         self.change_type: dict[Key, str] = {}
