@@ -17,8 +17,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import orjson
-
 from . import client, raw
 from .client import Outcome, RequestFailed, Site
 from .report import Row
@@ -40,31 +38,20 @@ def redo_bytes(db: DbParams) -> int:
 
 # The HTTP client side (runs in spawned processes) ------------------------------------------------------
 def bootstrap(job: dict[str, Any]) -> Outcome:
-    """initial_dump (mobile), then pull `limit` + acknowledge until empty; every record once."""
+    """initial_dump (mobile), then client.drain (pull `limit` + acknowledge until empty): every record
+    the dump announced, once; the span includes the dump call."""
     site = Site(job["port"], job["site_id"], job["name"], job["password"])
-    outcome = Outcome()
     client._wait(job["start_at"])
-    outcome.start = time.time()
+    start = time.time()
+    t0 = time.perf_counter()
     try:
-        t0 = time.perf_counter()
         expected = site.request("GET", "initial_dump", type="mobile")["NumRecords"]
-        outcome.extra["dump_seconds"] = time.perf_counter() - t0
-        while True:
-            t0 = time.perf_counter()
-            rows = site.pull_sync_ids(job["limit"])
-            if not rows:
-                break
-            ids = [sync_id.decode() for sync_id in rows]
-            site.request("POST", "acknowledged_records", orjson.dumps({"SyncRecordIDs": ids}))
-            outcome.latencies.append(time.perf_counter() - t0)
-            outcome.records += len(rows)
-        if outcome.records != expected:
-            raise RequestFailed(
-                f"the dump announced {expected} records, the drain delivered {outcome.records}"
-            )
     except RequestFailed as exc:
-        outcome.failures.append(str(exc))
-    outcome.end = time.time()
+        return Outcome(start=start, end=time.time(), failures=[str(exc)])
+    dump_seconds = time.perf_counter() - t0
+    outcome = client.drain({**job, "start_at": 0, "expect": expected})
+    outcome.start = start
+    outcome.extra["dump_seconds"] = dump_seconds
     return outcome
 
 
