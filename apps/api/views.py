@@ -101,7 +101,7 @@ def push_summary(result: services.PushResult) -> dict[str, Any]:
         "received": result.received,
         "applied": result.applied,
         "duplicates": result.duplicates,
-        "quarantined": len(result.quarantined),
+        "quarantined": len(result.quarantined) + len(result.still_quarantined),
         "quarantinedRecords": [
             {
                 "SyncID": r.change.sync_id,
@@ -109,7 +109,7 @@ def push_summary(result: services.PushResult) -> dict[str, Any]:
                 "RecordID": r.change.record_id,
                 "reason": r.reason,
             }
-            for r in result.quarantined
+            for r in result.quarantined + result.still_quarantined
         ],
     }
 

@@ -44,6 +44,27 @@ class PushResult:
     applied: int = 0
     duplicates: int = 0
     quarantined: list[Refusal] = field(default_factory=list)
+    # Replays of records quarantined by an earlier attempt: answered as quarantined again, so a client
+    # whose first answer was lost learns it, but not stored a second time.
+    still_quarantined: list[Refusal] = field(default_factory=list)
+
+    def note_replay(self, change: Change, pending_reasons: dict[str, str]) -> None:
+        """A record whose SyncID was pushed before: a duplicate, unless it is still in quarantine."""
+        reason = pending_reasons.get(str(change.sync_id)[:100])
+        if reason is None:
+            self.duplicates += 1
+        else:
+            self.still_quarantined.append(Refusal(change, reason))
+
+
+def pending_quarantine_reasons(*, site_id: int, sync_ids: set[str]) -> dict[str, str]:
+    """SyncID -> reason of the site's records among `sync_ids` that are still waiting in quarantine."""
+    if not sync_ids:
+        return {}
+    rows = QuarantinedRecord.objects.filter(
+        site_id=site_id, status=QuarantinedRecord.Status.PENDING, sync_id__in=[s[:100] for s in sync_ids]
+    ).values_list("sync_id", "reason")
+    return dict(rows)
 
 
 @atomic_with_retry
@@ -64,15 +85,19 @@ def push_records(
         now=now,
     )
     # A replayed push of a record that was quarantined the first time is not quarantined twice.
+    pending = pending_quarantine_reasons(site_id=site.pk, sync_ids=seen)
     unreadable = [r for r in refused if r.change.sync_id not in seen]
-    result.duplicates = len(refused) - len(unreadable)
+    for replayed in (r.change for r in refused if r.change.sync_id in seen):
+        result.note_replay(replayed, pending)
     refused = unreadable
     fresh: list[Change] = []
     in_batch: set[str] = set()
     for change in changes:
         if not change.sync_id:
             refused.append(Refusal(change, "the record has no SyncID"))
-        elif change.sync_id in seen or change.sync_id in in_batch:
+        elif change.sync_id in seen:
+            result.note_replay(change, pending)
+        elif change.sync_id in in_batch:
             result.duplicates += 1
         else:
             in_batch.add(change.sync_id)
