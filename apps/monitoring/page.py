@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from . import selectors, svg
 from .selectors import SiteHealth
@@ -22,6 +24,9 @@ SHOWS = {
     "inactive": "inactive",
 }
 DEFAULT_SILENT_DAYS = 7
+PAGE_SIZE = 100
+# The sites furthest behind, drawn in the lag and depth plots.
+PLOTTED_SITES = 20
 SORT_KEYS = (
     "site",
     "name",
@@ -142,7 +147,7 @@ def _admin_list(model: str, site_id: int, **extra: str) -> str:
 
 
 def rows_for(
-    page: Sequence[SiteHealth], *, depths: Mapping[int, int], cap: int, now: datetime, query: HealthQuery
+    page: Sequence[SiteHealth], *, depths: Mapping[int, int], cap: int, now: datetime
 ) -> list[dict[str, Any]]:
     rows = []
     for health in page:
@@ -200,3 +205,29 @@ def plots(*, now: datetime, lagging: Sequence[SiteHealth], depths: Mapping[int, 
         )
     )
     return charts
+
+
+def health_context(*, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """Everything the page shows for this query string: the filtered, sorted page of sites and the plots."""
+    query = HealthQuery.from_params(params)
+    everything = selectors.site_health(now=now)
+    shown = query.apply(everything, now=now)
+    page = Paginator(shown, PAGE_SIZE).get_page(params.get("page"))
+    cap = settings.MONITORING_QUEUE_DEPTH_CAP
+    lagging = sorted((h for h in everything if h.queued_since), key=lambda h: h.queued_since)[:PLOTTED_SITES]
+    # Depths only of the sites on screen: each is an index range read of up to `cap` entries.
+    depths = selectors.capped_depths({h.site.pk for h in [*page.object_list, *lagging]}, cap=cap)
+    return {
+        "query": query,
+        "page": page,
+        "rows": rows_for(page.object_list, depths=depths, cap=cap, now=now),
+        "total": len(everything),
+        "shown": len(shown),
+        # svg.py escapes every text it draws.
+        "plots": [mark_safe(chart) for chart in plots(now=now, lagging=lagging, depths=depths, cap=cap)],
+        "filters": query.filter_links(),
+        "sort_links": {key: query.sort_link(key) for key in SORT_KEYS},
+        "silent_days_choices": (1, 3, 7, 30),
+        "behind_minutes": settings.MONITORING_BEHIND_MINUTES,
+        "cap_text": capped(cap, cap),
+    }
