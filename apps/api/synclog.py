@@ -68,6 +68,8 @@ class CallLogMixin:
                 status_code=response.status_code,
                 error=error,
                 note=getattr(self, "log_note", ""),
+                # The mSupply Mobile app sends its version (package.json) with every sync call.
+                app_version=request.headers.get("mobile-version", ""),
                 **self.log_counts,  # type: ignore[attr-defined]
             )
         return response

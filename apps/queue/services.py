@@ -26,6 +26,7 @@ from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on
 from .fanout import FORWARDED_TO_OTHER_PARTY, fan_out
 from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
+from .signals import sync_call_logged
 
 logger = logging.getLogger(__name__)
 
@@ -322,16 +323,21 @@ def log_call(
     duration_ms: int,
     status_code: int = 200,
     note: str = "",
+    app_version: str = "",
     **counts: int | str,
 ) -> None:
-    """One SyncLog row per call, written with one plain INSERT: it is on every request's path."""
+    """One SyncLog row per call, written with one plain INSERT: it is on every request's path.
+
+    `sync_call_logged` then lets monitoring count the call (`app_version`: what the client said it runs).
+    """
+    now = timezone.now()
     columns = {
         "site_id": site.pk,
         "call": call,
         "api_version": api_version,
         "duration_ms": duration_ms,
         "status_code": status_code,
-        "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "created_at": connection.ops.adapt_datetimefield_value(now),
         **{name: counts.get(name, 0) for name in LOG_COUNTS},
         "error": counts.get("error", ""),
         "note": note[:SYNC_LOG_NOTE_LENGTH],
@@ -343,6 +349,18 @@ def log_call(
             f"INSERT INTO {SyncLog._meta.db_table} ({names}) VALUES ({placeholders(len(columns))})",
             list(columns.values()),
         )
+    sync_call_logged.send(
+        sender=SyncLog,
+        site_id=site.pk,
+        call=call,
+        api_version=api_version,
+        status_code=status_code,
+        duration_ms=duration_ms,
+        at=now,
+        counts={name: int(counts.get(name, 0) or 0) for name in LOG_COUNTS},
+        error=str(counts.get("error", "")),
+        app_version=app_version,
+    )
 
 
 def purge_old(*, now=None) -> dict[str, int]:

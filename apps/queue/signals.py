@@ -4,9 +4,12 @@
   (what, how many) for the command's report.
 - `demo_seeded(result)`: `demodata` has written the demo data; a receiver adds its own demo objects and
   returns a line for the command's summary.
+- `sync_call_logged(site_id, call, status_code, at, counts, error, app_version)`: a sync call's log row
+  was written (after its response went out); monitoring adds the call to its rollup and counters.
 """
 
 from django.dispatch import Signal
 
 purge_requested = Signal()
 demo_seeded = Signal()
+sync_call_logged = Signal()
