@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.queue.db import Busy, database_unavailable, is_connection_error
+from apps.lib.transactions import Busy, database_unavailable, is_connection_error
 from apps.settingsync.services import SettingsError
 from apps.sites.authentication import AuthenticationFailed, HardwareMismatch, TooManyFailures
 from apps.tablesync.errors import TableSyncError

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
-from apps.queue.db import is_connection_error
+from apps.lib.transactions import is_connection_error
 
 from .renderers import json_response
 

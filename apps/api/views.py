@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from types import ModuleType
 from typing import Any
 
 from django.conf import settings
@@ -18,21 +17,13 @@ from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
 from apps.tablesync.selectors import allowed_tables
 
 from .authentication import SiteBasicAuthentication, UserOrSiteBasicAuthentication
-from .codecs import fields, named
-from .codecs.common import load_json, parse_push_body
+from .codecs import API_VERSIONS, CODECS, codec_for
+from .codecs.common import parse_ack_body, parse_push_body
 from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
 from .schema import schema_bytes
 from .synclog import CallLogMixin
-
-# One codec per wire format; each turns wire records into Changes and queued records into bytes.
-CODECS: dict[str, ModuleType] = {"v1": fields, "v2": named, "v3": named}
-API_VERSIONS = tuple(sorted(CODECS))
-
-
-def codec_for(version: str) -> ModuleType:
-    return CODECS[version]
 
 
 class SyncView(CallLogMixin, APIView):
@@ -131,22 +122,6 @@ class AcknowledgeView(SyncView):
         acknowledged = services.acknowledge(site=self.authenticated_site, sync_ids=sync_ids)
         self.log_counts = {"acknowledged": acknowledged}
         return json_response({"error": ""})
-
-
-def parse_ack_body(body: bytes) -> list[str]:
-    if not body.strip():
-        return []
-    document = load_json(body)
-    if isinstance(document, dict):
-        for key in ("SyncRecordIDs", "syncIDs", "SyncIDs"):
-            if key in document:
-                document = document[key]
-                break
-        else:
-            raise BadRequest('Send the SyncIDs as an array, or as {"SyncRecordIDs": [...]}.')
-    if not isinstance(document, list) or not all(isinstance(i, str | int) for i in document):
-        raise BadRequest("The SyncIDs must be an array of strings.")
-    return [str(i) for i in document]
 
 
 class InitialDumpView(SyncView):

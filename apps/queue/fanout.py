@@ -16,11 +16,10 @@ from __future__ import annotations
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
+from apps.lib.sql import chunks, insert_rows, int_list, ordered_join, replace_into
 from apps.records.models import Record, RecordType
-from apps.records.sql import insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
-from .db import chunks, ordered_join, replace_into
 from .models import QueueEntry
 
 Q = QueueEntry._meta.db_table

@@ -16,13 +16,21 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from apps.lib.sql import (
+    MAX_STATEMENT_BYTES,
+    chunks,
+    conflict_target,
+    insert_ignore,
+    insert_rows,
+    int_list,
+    placeholders,
+)
+from apps.lib.transactions import atomic_with_retry, retry_on_conflict
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
-from apps.records.sql import MAX_STATEMENT_BYTES, conflict_target, insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
-from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
 from .fanout import FORWARDED_TO_OTHER_PARTY, fan_out
 from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id

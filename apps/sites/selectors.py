@@ -32,3 +32,7 @@ def active_users_of_store(*, store_id: str, limit: int = 2) -> list[SyncUser]:
 
 def user_may_use_store(*, user: SyncUser, store_id: str) -> bool:
     return user.stores.filter(pk=store_id).exists()
+
+
+def site_by_id(*, site_id: int) -> Site | None:
+    return Site.objects.filter(pk=site_id).first()

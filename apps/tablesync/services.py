@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import orjson
 
-from apps.queue.db import atomic_with_retry
+from apps.lib.transactions import atomic_with_retry
 from apps.queue.fanout import fan_out
 from apps.records.changes import Change
 from apps.records.registry import get_registry

@@ -227,7 +227,7 @@ def test_awkward_text_is_stored_and_delivered_exactly_as_pushed(sat, other):
 
 def test_a_batch_larger_than_one_statement_is_written_whole(sat, other, monkeypatch):
     # A tiny statement size makes the write path split the batch (on MariaDB) as a large push would.
-    monkeypatch.setattr("apps.records.sql.MAX_STATEMENT_BYTES", 300)
+    monkeypatch.setattr("apps.lib.sql.MAX_STATEMENT_BYTES", 300)
     records = [name(f"N{i}", f"clinic {i}", sync_id=f"s{i}") for i in range(25)]
 
     with CaptureQueriesContext(connection) as captured:

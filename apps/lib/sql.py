@@ -1,4 +1,5 @@
-"""Multi-row INSERTs of plain tuples, written for each database the way it is fastest.
+"""The SQL that differs between SQLite and MySQL/MariaDB, and multi-row INSERTs of plain tuples written
+for each database the way it is fastest. The only module that asks which database it talks to.
 
 SQLite binds parameters itself, so rows go to `executemany`. mysqlclient binds them on the client: it
 calls `Connection.literal` (Python) for every value and runs MySQL's charset-aware escaping over every
@@ -11,6 +12,7 @@ literal cannot end early whatever the text holds (quotes, backslashes, NUL), in 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -22,6 +24,7 @@ from django.db.backends.utils import CursorWrapper
 MAX_STATEMENT_BYTES = 3 << 20
 
 Row = Sequence[object]
+Item = TypeVar("Item")
 
 # Room left in a packet for the statement around the largest row (columns, keys, ON DUPLICATE KEY).
 STATEMENT_ROOM = 64 << 10
@@ -92,6 +95,16 @@ def conflict_target(*unique_fields: str) -> dict[str, list[str]]:
     return {}
 
 
+def upsert_tail(*, key: Sequence[str], updated: Sequence[str]) -> str:
+    """The clause after a multi-row INSERT that updates `updated` columns of rows whose unique `key`
+    exists already (ON DUPLICATE KEY UPDATE on MySQL/MariaDB, ON CONFLICT ... DO UPDATE on SQLite)."""
+    if is_mysql():
+        return "ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUES({c})" for c in updated)
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET " + ", ".join(
+        f"{c} = excluded.{c}" for c in updated
+    )
+
+
 def can_return_rows() -> bool:
     """MariaDB 10.5+ returns rows from INSERT ... ON DUPLICATE KEY UPDATE; MySQL cannot."""
     return connection.vendor == "mysql" and connection.features.can_return_rows_from_bulk_insert
@@ -142,3 +155,30 @@ def make_ids_exact(schema_editor, table: str, columns: tuple[str, ...], *, exact
     collate = f" COLLATE {exact_collation(db_connection)}" if exact else ""
     changes = ", ".join(f"MODIFY {c} VARCHAR(100) CHARACTER SET utf8mb4{collate} NOT NULL" for c in columns)
     schema_editor.execute(f"ALTER TABLE {table} {changes}")
+
+
+def is_mysql() -> bool:
+    return connection.vendor == "mysql"
+
+
+def replace_into() -> str:
+    """INSERT that first deletes a row with the same unique key (a new auto-increment id)."""
+    return "REPLACE INTO" if is_mysql() else "INSERT OR REPLACE INTO"
+
+
+def insert_ignore() -> str:
+    """INSERT that skips rows whose unique key exists already."""
+    return "INSERT IGNORE INTO" if is_mysql() else "INSERT OR IGNORE INTO"
+
+
+def ordered_join() -> str:
+    """A join that keeps the order the tables are written in (MySQL's STRAIGHT_JOIN, SQLite's CROSS JOIN)."""
+    return "STRAIGHT_JOIN" if is_mysql() else "CROSS JOIN"
+
+
+def chunks(items: list[Item], size: int) -> list[list[Item]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)
