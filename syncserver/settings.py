@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.imports",
     "apps.lookups",
     "apps.api",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,12 +1,9 @@
-"""Signals that let other apps join in the queue's operator commands without the queue depending on them.
+"""A signal that lets other apps join in the queue's operator commands without the queue depending on them.
 
 - `purge_requested(now)`: `purgesync` runs; a receiver deletes its own old rows and returns
   (what, how many) for the command's report.
-- `demo_seeded(result)`: `demodata` has written the demo data; a receiver adds its own demo objects and
-  returns a line for the command's summary.
 """
 
 from django.dispatch import Signal
 
 purge_requested = Signal()
-demo_seeded = Signal()
