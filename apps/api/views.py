@@ -1,4 +1,4 @@
-"""The sync endpoints (PROTOCOL.md section 3). Thin: parse, call a service, encode."""
+"""The sync endpoints (docs/protocol.md, "Endpoints"). Thin: parse, call a service, encode."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
 from apps.tablesync.selectors import allowed_tables
 
 from .authentication import SiteBasicAuthentication, UserOrSiteBasicAuthentication
-from .codecs import API_VERSIONS, CODECS, codec_for
+from .codecs import API_VERSIONS, codec_for
 from .codecs.common import parse_ack_body, parse_push_body
 from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
 from .params import check_site_params, pull_limit
@@ -38,8 +38,6 @@ class SyncView(CallLogMixin, APIView):
         self.log_counts: dict[str, int] = {}
         self.log_note = ""
         self.site: Site | None = None
-        if kwargs.get("version") not in CODECS:
-            raise NotFound(f"API version {kwargs.get('version')} is not served here.")
         super().initial(request, *args, **kwargs)
         self.site = self.site_of(request)
         if self.checks_site_params:
@@ -75,7 +73,7 @@ class QueuedRecordsView(SyncView):
         site = self.authenticated_site
         items = parse_push_body(request.body)
         changes, refused = codec_for(version).decode_records(items)
-        result = services.push_records(site=site, changes=changes, refused=refused, api_version=version)
+        result = services.queue_push(site=site, changes=changes, refused=refused, api_version=version)
         self.log_counts = {
             "pushed": result.received,
             "applied": result.applied,
@@ -119,7 +117,7 @@ class AcknowledgeView(SyncView):
 
     def post(self, request: Request, version: str) -> HttpResponse:
         sync_ids = parse_ack_body(request.body)
-        acknowledged = services.acknowledge(site=self.authenticated_site, sync_ids=sync_ids)
+        acknowledged = services.queue_acknowledge(site=self.authenticated_site, sync_ids=sync_ids)
         self.log_counts = {"acknowledged": acknowledged}
         return json_response({"error": ""})
 

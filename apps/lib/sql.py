@@ -3,10 +3,11 @@ for each database the way it is fastest. The only module that asks which databas
 
 SQLite binds parameters itself, so rows go to `executemany`. mysqlclient binds them on the client: it
 calls `Connection.literal` (Python) for every value and runs MySQL's charset-aware escaping over every
-byte, which for a push of 500 records (1.2 MB of JSON) took 17 of the upsert's 41 ms. On MySQL and
-MariaDB the VALUES list is therefore written here: integers as digits, text as a hex literal with a
-charset introducer (`_utf8mb4 X'4142'` is the string 'AB'). `bytes.hex()` is one C pass, and a hex
-literal cannot end early whatever the text holds (quotes, backslashes, NUL), in any SQL mode.
+byte, which took a large share of a push's upsert (docs/performance.md, "Measurements behind the
+code"). On MySQL and MariaDB the VALUES list is therefore written here: integers as digits, text as
+a hex literal with a charset introducer (`_utf8mb4 X'4142'` is the string 'AB'). `bytes.hex()` is one
+C pass, and a hex literal cannot end early whatever the text holds (quotes, backslashes, NUL), in any
+SQL mode.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from apps.records.models import Record
 
 from .models import QuarantinedRecord, QueueEntry, SiteDump
 
-Q = QueueEntry._meta.db_table
-R = Record._meta.db_table
+QUEUE = QueueEntry._meta.db_table
+RECORDS = Record._meta.db_table
 
 _COLUMNS = "q.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
 
@@ -48,7 +48,7 @@ def queue_head(*, site_id: int, limit: int) -> list[QueuedRecord]:
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            f"SELECT {_COLUMNS} FROM {QUEUE} q JOIN {RECORDS} r ON r.id = q.record_id "
             "WHERE q.site_id = %s ORDER BY q.id LIMIT %s",
             [site_id, limit],
         )
@@ -58,7 +58,7 @@ def queue_head(*, site_id: int, limit: int) -> list[QueuedRecord]:
 def queued_by_sync_id(*, site_id: int, sync_id: int) -> list[QueuedRecord]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            f"SELECT {_COLUMNS} FROM {QUEUE} q JOIN {RECORDS} r ON r.id = q.record_id "
             "WHERE q.site_id = %s AND q.id = %s",
             [site_id, sync_id],
         )

@@ -1,5 +1,5 @@
-"""Pushes from a v2/v3 satellite (PROTOCOL.md sections 4 and 6): applied once, bad records quarantined
-with their raw text, malformed bodies refused whole.
+"""Pushes from a v2/v3 satellite (docs/protocol.md, "Records" and "Pushes"): applied once, bad records
+quarantined with their raw text, malformed bodies refused whole.
 """
 
 from __future__ import annotations

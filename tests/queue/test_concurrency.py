@@ -229,7 +229,7 @@ def run_in_thread(target: Callable[..., None], errors: list[str], start: threadi
 
 
 def routed_sites(key: Key, store_id: str) -> set[int]:
-    """PROTOCOL.md section 5: central data everywhere, store data (invoices included) home only."""
+    """docs/protocol.md, "Queues": central data everywhere, store data (invoices included) home only."""
     if key[0] in CENTRAL_TYPES:
         return set(SITES)
     return {SITE_OF_STORE[store_id]}

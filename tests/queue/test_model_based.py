@@ -4,7 +4,7 @@ acknowledgements, replays and initial dumps; after every step the server must ag
 The model is deliberately simple: the central store is a dict of live records, every site's queue is an
 ordered dict of pending records (a newer change moves a record to the tail under a new SyncID), and
 every satellite keeps a replica built only from what it pushed and what it pulled. Routing is computed
-by the model from PROTOCOL.md section 5, independently of the server's SQL.
+by the model from docs/protocol.md, "Queues", independently of the server's SQL.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class Placement:
 
 
 def routed_sites(key: Key, placement: Placement) -> set[int]:
-    """PROTOCOL.md section 5: central data everywhere, store data home. An invoice to another store
+    """docs/protocol.md, "Queues": central data everywhere, store data home. An invoice to another store
     stays home too: its other party gets a supplier invoice of its own once the invoice is finalised,
     which these (never finalised) transactions are not; tests/records/test_transfer_model.py models
     that."""
@@ -236,7 +236,7 @@ class QueueMachine(RuleBasedStateMachine):
         assert row["StoreID"] == self.placement[key].store_id, row
         if key in self.central:
             assert row["SyncType"] == self.change_type[key], row
-            # Values travel as strings (PROTOCOL.md section 4).
+            # Values travel as strings (docs/protocol.md, "Records").
             assert row["data"] == wire_record(key[0], self.central[key]), row
         else:
             assert row["SyncType"] == "D", row
