@@ -13,13 +13,13 @@ from rest_framework.views import APIView
 
 from apps.queue import selectors, services
 from apps.sites import selectors as site_selectors
-from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
+from apps.sites.models import PRIMARY_SITE_ID, Site
 from apps.tablesync.selectors import allowed_tables
 
 from .authentication import SiteBasicAuthentication, UserOrSiteBasicAuthentication
 from .codecs import API_VERSIONS, codec_for
 from .codecs.common import parse_ack_body, parse_push_body
-from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
+from .errors import Conflict, Forbidden, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
 from .schema import schema_bytes
@@ -175,7 +175,7 @@ class SiteInfoView(SyncView):
         site_name = request.query_params.get("site_name")
         if site_name and site_name != site.name:
             raise Forbidden(f"site_name '{site_name}' does not match the credentials (site '{site.name}').")
-        store = site.stores.select_related("supplying_store").order_by("pk").first()
+        store = site_selectors.first_store_of_site(site=site)
         if store is None:
             raise Conflict(f"Site {site.pk} has no active store yet: an operator must assign one.")
         supplying = store.supplying_store
@@ -210,7 +210,7 @@ class UserView(SyncView):
         username = request.query_params.get("username", "")
         principal = request.user
         if isinstance(principal, Site):
-            user = user_for_site(site=principal, store_id=store_id, username=username)
+            user = site_selectors.user_a_site_asks_for(site=principal, store_id=store_id, username=username)
         else:
             user = principal
             if username and username != user.username:
@@ -218,29 +218,6 @@ class UserView(SyncView):
         if store_id and not site_selectors.user_may_use_store(user=user, store_id=store_id):
             raise Forbidden(f"User '{user.username}' may not log in to store {store_id}.")
         return json_response({"UserID": user.pk, "isAdmin": user.is_admin, "error": ""})
-
-
-def user_for_site(*, site: Site, store_id: str, username: str) -> SyncUser:
-    """The user a site asks for: named, or the only active user of one of its stores.
-
-    Nothing outside the site is revealed: another site's store answers like an unknown store, and a
-    user of other sites only, an inactive user and an unknown name all get the same 404.
-    """
-    if store_id and not site_selectors.store_is_active_on_site(site=site, store_id=store_id):
-        raise Forbidden(f"Store {store_id} is not active on this site.")
-    if username:
-        user = site_selectors.active_user_of_site(site=site, username=username)
-        if user is None:
-            raise NotFound(f"There is no active user '{username}' on this site.")
-        return user
-    if not store_id:
-        raise BadRequest("Name the store with ?store=<store id>, or the user with ?username=<user name>.")
-    users = site_selectors.active_users_of_store(store_id=store_id)
-    if not users:
-        raise NotFound(f"Store {store_id} has no active user: an operator must give it one.")
-    if len(users) > 1:
-        raise BadRequest(f"Store {store_id} has several active users: name one with ?username=<user name>.")
-    return users[0]
 
 
 class SchemaView(APIView):
