@@ -42,9 +42,10 @@ test-mariadb: ## Start the project's throwaway MariaDB and run the test suite on
 	scripts/mariadb.sh start
 	DATABASE_URL=$$(scripts/mariadb.sh url) $(BIN)/pytest -q --durations=15
 
-lint: ## ruff, and a check that no model change lacks its migration
+lint: ## ruff, mypy (pyproject.toml), and a check that no model change lacks its migration
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: ## Format and fix what ruff can

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +42,7 @@ class SyncView(CallLogMixin, APIView):
         super().initial(request, *args, **kwargs)
         self.site = self.site_of(request)
         if self.checks_site_params:
-            check_site_params(request, self.site)
+            check_site_params(request, self.authenticated_site)
 
     def site_of(self, request: Request) -> Site | None:
         """The site the call is logged under: the authenticated one."""
@@ -60,6 +61,7 @@ class QueuedRecordsView(SyncView):
         self.call = "pull"
         site = self.authenticated_site
         sync_id = request.query_params.get("sync_id")
+        rows: Sequence[selectors.QueuedRow]
         if sync_id is not None:
             entry_id = selectors.queue_entry_id(sync_id)
             rows = [] if entry_id is None else selectors.queued_by_sync_id(site_id=site.pk, sync_id=entry_id)

@@ -13,10 +13,11 @@ SQL mode.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.utils import CursorWrapper
 
 # Largest statement text one call sends. Below every current default of max_allowed_packet (4 MB in
@@ -56,7 +57,7 @@ def max_row_bytes(size: int) -> int:
 
 def insert_rows(
     cursor: CursorWrapper, *, head: str, rows: Sequence[Row], tail: str = "", returning: str = ""
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Run `head VALUES (...), (...) tail` for the rows, in as few statements as the size limit allows.
 
     `head` is e.g. "INSERT INTO t (a, b)" and `tail` an ON DUPLICATE KEY / ON CONFLICT clause. Values
@@ -69,10 +70,10 @@ def insert_rows(
         if returning:
             raise ValueError("RETURNING from a multi-row INSERT is only written for MariaDB here")
         marks = ", ".join(["%s"] * len(rows[0]))
-        cursor.executemany(f"{head} VALUES ({marks}) {tail}", rows)
+        cursor.executemany(f"{head} VALUES ({marks}) {tail}", rows)  # type: ignore[arg-type]
         return []
     suffix = f"{tail} RETURNING {returning}" if returning else tail
-    written: list[tuple] = []
+    written: list[tuple[Any, ...]] = []
     values: list[str] = []
     size = 0
     for row in rows:
@@ -88,7 +89,7 @@ def insert_rows(
     return written
 
 
-def conflict_target(*unique_fields: str) -> dict[str, list[str]]:
+def conflict_target(*unique_fields: str) -> dict[str, Any]:
     """`bulk_create(update_conflicts=True, ...)` keywords naming the unique key: SQLite's ON CONFLICT
     needs it, MySQL's ON DUPLICATE KEY UPDATE takes none (and Django refuses one there)."""
     if connection.features.supports_update_conflicts_with_target:
@@ -135,7 +136,7 @@ def sql_literal(value: object) -> str:
     raise TypeError(f"no SQL literal for {type(value).__name__} values; pass str, int, bool or None")
 
 
-def exact_collation(db_connection) -> str:
+def exact_collation(db_connection: Any) -> str:  # a MySQL DatabaseWrapper
     """The collation under which ids compare exactly, as in Python and SQLite: binary, and without
     padding (a trailing space makes another id). MariaDB and MySQL 8 name it differently; MySQL before
     8.0.17 has only the padded binary one."""
@@ -144,7 +145,9 @@ def exact_collation(db_connection) -> str:
     return "utf8mb4_0900_bin" if db_connection.mysql_version >= (8, 0, 17) else "utf8mb4_bin"
 
 
-def make_ids_exact(schema_editor, table: str, columns: tuple[str, ...], *, exact: bool = True) -> None:
+def make_ids_exact(
+    schema_editor: BaseDatabaseSchemaEditor, table: str, columns: tuple[str, ...], *, exact: bool = True
+) -> None:
     """Give id columns (VARCHAR(100) NOT NULL) the exact collation; or back to the table's default.
 
     Only MySQL/MariaDB: SQLite compares text exactly already. Not in the models, because SQLite has no

@@ -81,7 +81,10 @@ def split_decoded(decoded: Iterable[Change | Refusal]) -> tuple[list[Change], li
     changes: list[Change] = []
     refused: list[Refusal] = []
     for item in decoded:
-        (refused if isinstance(item, Refusal) else changes).append(item)
+        if isinstance(item, Refusal):
+            refused.append(item)
+        else:
+            changes.append(item)
     return changes, refused
 
 
