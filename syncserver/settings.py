@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.imports",
     "apps.lookups",
     "apps.api",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

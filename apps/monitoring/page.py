@@ -214,13 +214,15 @@ def health_context(*, params: Mapping[str, str], now: datetime) -> dict[str, Any
     shown = query.apply(everything, now=now)
     page = Paginator(shown, PAGE_SIZE).get_page(params.get("page"))
     cap = settings.MONITORING_QUEUE_DEPTH_CAP
-    lagging = sorted((h for h in everything if h.queued_since), key=lambda h: h.queued_since)[:PLOTTED_SITES]
+    lagging = sorted((h for h in everything if h.queued_since), key=lambda h: h.queued_since or now)[
+        :PLOTTED_SITES
+    ]
     # Depths only of the sites on screen: each is an index range read of up to `cap` entries.
     depths = selectors.capped_depths({h.site.pk for h in [*page.object_list, *lagging]}, cap=cap)
     return {
         "query": query,
         "page": page,
-        "rows": rows_for(page.object_list, depths=depths, cap=cap, now=now),
+        "rows": rows_for(list(page.object_list), depths=depths, cap=cap, now=now),
         "total": len(everything),
         "shown": len(shown),
         # svg.py escapes every text it draws.

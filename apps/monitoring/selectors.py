@@ -15,7 +15,6 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from apps.queue.models import QuarantinedRecord, QueueEntry, SiteDump
-from apps.records.models import Record
 from apps.sites.models import PRIMARY_SITE_ID, Site
 
 from .models import ALL_SITES, LATEST, SiteHour
@@ -38,17 +37,9 @@ def queue_entered_at(*, dumped_at: Mapping[int, datetime]) -> dict[int, datetime
         heads = [head for _site, head in cursor.fetchall()]
         if not heads:
             return {}
-        cursor.execute(
-            f"SELECT q.site_id, r.modified_at FROM {QueueEntry._meta.db_table} q "
-            f"JOIN {Record._meta.db_table} r ON r.id = q.record_id "
-            f"WHERE q.id IN ({', '.join(map(str, map(int, heads)))})"
-        )
-        rows = cursor.fetchall()
-    # Raw rows: text on SQLite, naive UTC on MySQL; the backend's converter makes them aware datetimes.
-    converter = connection.ops.convert_datetimefield_value
+    heads_records = QueueEntry.objects.filter(pk__in=heads).values_list("site_id", "record__modified_at")
     entered: dict[int, datetime] = {}
-    for site_id, raw in rows:
-        modified = converter(raw, None, connection)
+    for site_id, modified in heads_records:
         dumped = dumped_at.get(site_id)
         entered[site_id] = max(modified, dumped) if dumped else modified
     return entered

@@ -10,8 +10,8 @@ from apps.records.models import Record
 
 from .models import QuarantinedRecord, QueueEntry, SiteDump
 
-Q = QueueEntry._meta.db_table
-R = Record._meta.db_table
+QUEUE = QueueEntry._meta.db_table
+RECORDS = Record._meta.db_table
 
 _COLUMNS = "q.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
 
@@ -28,6 +28,9 @@ class QueuedRecord(NamedTuple):
     merged_into: str
 
 
+# What `queue_head` returns per entry: QueuedRecord's fields in order, as a plain tuple.
+QueuedRow = tuple[int, str, str, str, str, str, str]
+
 MAX_QUEUE_ID = 2**63 - 1
 
 
@@ -40,7 +43,7 @@ def queue_entry_id(sync_id: object) -> int | None:
     return value if value <= MAX_QUEUE_ID else None
 
 
-def queue_head(*, site_id: int, limit: int) -> list[QueuedRecord]:
+def queue_head(*, site_id: int, limit: int) -> list[QueuedRow]:
     """The oldest `limit` entries of the site's queue: one index range read, whatever the table size.
 
     The rows are plain tuples in QueuedRecord's field order (building 500 named tuples per pull cost
@@ -48,17 +51,18 @@ def queue_head(*, site_id: int, limit: int) -> list[QueuedRecord]:
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            f"SELECT {_COLUMNS} FROM {QUEUE} q JOIN {RECORDS} r ON r.id = q.record_id "
             "WHERE q.site_id = %s ORDER BY q.id LIMIT %s",
             [site_id, limit],
         )
-        return cursor.fetchall()  # type: ignore[return-value]
+        rows: list[QueuedRow] = cursor.fetchall()
+        return rows
 
 
 def queued_by_sync_id(*, site_id: int, sync_id: int) -> list[QueuedRecord]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            f"SELECT {_COLUMNS} FROM {QUEUE} q JOIN {RECORDS} r ON r.id = q.record_id "
             "WHERE q.site_id = %s AND q.id = %s",
             [site_id, sync_id],
         )

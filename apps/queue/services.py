@@ -16,13 +16,21 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from apps.lib.sql import (
+    MAX_STATEMENT_BYTES,
+    chunks,
+    conflict_target,
+    insert_ignore,
+    insert_rows,
+    int_list,
+    placeholders,
+)
+from apps.lib.transactions import atomic_with_retry, retry_on_conflict
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
 from apps.records.services import WriteResult, store_ids_of_site, write_records
-from apps.records.sql import MAX_STATEMENT_BYTES, conflict_target, insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
-from .db import atomic_with_retry, chunks, insert_ignore, placeholders, retry_on_conflict
 from .fanout import FORWARDED_TO_OTHER_PARTY, fan_out
 from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
@@ -30,10 +38,10 @@ from .signals import sync_call_logged
 
 logger = logging.getLogger(__name__)
 
-Q = QueueEntry._meta.db_table
-R = Record._meta.db_table
-T = RecordType._meta.db_table
-ST = Store._meta.db_table
+QUEUE = QueueEntry._meta.db_table
+RECORDS = Record._meta.db_table
+TYPES = RecordType._meta.db_table
+STORES = Store._meta.db_table
 
 
 LOG_COUNTS = ("pushed", "applied", "duplicates", "quarantined", "pulled", "acknowledged", "queued")
@@ -69,9 +77,7 @@ def pending_quarantine_reasons(*, site_id: int, sync_ids: set[str]) -> dict[str,
 
 
 @atomic_with_retry
-def push_records(
-    *, site: Site, changes: list[Change], refused: list[Refusal], api_version: str
-) -> PushResult:
+def queue_push(*, site: Site, changes: list[Change], refused: list[Refusal], api_version: str) -> PushResult:
     """Apply a satellite's pushed batch once: skip SyncIDs seen before, quarantine what cannot apply.
 
     `refused` are records the codec could not even read; they are quarantined with the rest.
@@ -219,13 +225,13 @@ def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
 
 
 @retry_on_conflict
-def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
+def queue_acknowledge(*, site: Site, sync_ids: list[str]) -> int:
     """Remove acknowledged entries of the site's own queue; unknown or foreign ids change nothing."""
     ids = sorted({i for i in map(queue_entry_id, sync_ids) if i is not None})
     deleted = 0
     with connection.cursor() as cursor:
         for batch in chunks(ids, 1000):
-            cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s AND id IN ({int_list(batch)})", [site.pk])
+            cursor.execute(f"DELETE FROM {QUEUE} WHERE site_id = %s AND id IN ({int_list(batch)})", [site.pk])
             deleted += cursor.rowcount
     return deleted
 
@@ -244,12 +250,12 @@ def initial_dump(*, site: Site, full: bool) -> int:
     stores; transfers to them), each served by an index that covers the filter, so the wide rows
     (data, wire) are not read; then sorted by dump order.
     """
-    own_stores = f"SELECT id FROM {ST} WHERE site_id = %s"
-    own_names = f"SELECT name_id FROM {ST} WHERE site_id = %s"
+    own_stores = f"SELECT id FROM {STORES} WHERE site_id = %s"
+    own_names = f"SELECT name_id FROM {STORES} WHERE site_id = %s"
     central_filter, central_params, mobile_filter, mobile_params = "", [], "", []
     if not full:
         visible = (
-            f"SELECT j.ref_id FROM {R} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
+            f"SELECT j.ref_id FROM {RECORDS} j WHERE j.record_type = t.mobile_via AND j.is_deleted = %s "
             f"AND j.store_id IN ({own_stores})"
         )
         central_filter = (
@@ -259,17 +265,20 @@ def initial_dump(*, site: Site, full: bool) -> int:
         )
         central_params = [site.pk, False, site.pk, False, site.pk]
         mobile_filter, mobile_params = "AND t.mobile = %s", [True]
-    routed = f"SELECT r.id AS id, t.dump_order AS dump_order FROM {R} r JOIN {T} t ON t.name = r.record_type"
+    routed = (
+        f"SELECT r.id AS id, t.dump_order AS dump_order FROM {RECORDS} r "
+        f"JOIN {TYPES} t ON t.name = r.record_type"
+    )
     with connection.cursor() as cursor:
         # Pending deletes stay: the site may hold the record from before, and the dump sends live
         # records only. Everything else is rebuilt.
         cursor.execute(
-            f"DELETE FROM {Q} WHERE site_id = %s AND NOT EXISTS "
-            f"(SELECT 1 FROM {R} d WHERE d.id = {Q}.record_id AND d.is_deleted = %s)",
+            f"DELETE FROM {QUEUE} WHERE site_id = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {RECORDS} d WHERE d.id = {QUEUE}.record_id AND d.is_deleted = %s)",
             [site.pk, True],
         )
         cursor.execute(
-            f"""{insert_ignore()} {Q} (site_id, record_id)
+            f"""{insert_ignore()} {QUEUE} (site_id, record_id)
             SELECT %s, u.id FROM (
                 {routed} WHERE r.store_id = '' AND r.is_deleted = %s AND t.scope = 'central'
                     {mobile_filter} {central_filter}
@@ -315,7 +324,7 @@ def _remember_dump(*, site: Site, full: bool, length: int) -> None:
     )
 
 
-def log_call(
+def sync_log_write(
     *,
     site: Site,
     call: str,
@@ -363,7 +372,7 @@ def log_call(
     )
 
 
-def purge_old(*, now=None) -> dict[str, int]:
+def history_purge(*, now=None) -> dict[str, int]:
     """Forget pushed SyncIDs and log rows older than their retention periods."""
     now = now or timezone.now()
     pushed_cutoff = now - timedelta(days=settings.SYNC_PUSHED_ID_RETENTION_DAYS)

@@ -1,5 +1,5 @@
-"""Pushes from a v2/v3 satellite (PROTOCOL.md sections 4 and 6): applied once, bad records quarantined
-with their raw text, malformed bodies refused whole.
+"""Pushes from a v2/v3 satellite (docs/protocol.md, "Records" and "Pushes"): applied once, bad records
+quarantined with their raw text, malformed bodies refused whole.
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ def test_awkward_text_is_stored_and_delivered_exactly_as_pushed(sat, other):
 
 def test_a_batch_larger_than_one_statement_is_written_whole(sat, other, monkeypatch):
     # A tiny statement size makes the write path split the batch (on MariaDB) as a large push would.
-    monkeypatch.setattr("apps.records.sql.MAX_STATEMENT_BYTES", 300)
+    monkeypatch.setattr("apps.lib.sql.MAX_STATEMENT_BYTES", 300)
     records = [name(f"N{i}", f"clinic {i}", sync_id=f"s{i}") for i in range(25)]
 
     with CaptureQueriesContext(connection) as captured:

@@ -1,4 +1,4 @@
-"""Queries per request do not grow with the batch size (DESIGN.md principle 4).
+"""Queries per request do not grow with the batch size (docs/development/structure.md, "Principles").
 
 Counts, not timings: a per-record query would make the large batch cost hundreds more queries.
 """
