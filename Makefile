@@ -36,15 +36,16 @@ run: ## Serve on $(HOST) with gunicorn (a single host makes its own SECRET_KEY; 
 	$(BIN)/gunicorn syncserver.wsgi --bind $(HOST) --workers 2
 
 test: $(VENV)/.installed ## Run the test suite (SQLite, or the database in DATABASE_URL)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 test-mariadb: ## Start the project's throwaway MariaDB and run the test suite on it
 	scripts/mariadb.sh start
-	DATABASE_URL=$$(scripts/mariadb.sh url) $(BIN)/pytest -q
+	DATABASE_URL=$$(scripts/mariadb.sh url) $(BIN)/pytest -q --durations=15
 
-lint: ## ruff, and a check that no model change lacks its migration
+lint: ## ruff, mypy (pyproject.toml), and a check that no model change lacks its migration
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: ## Format and fix what ruff can

@@ -7,16 +7,14 @@ workload calls the service directly in the bench process (Django configured for 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from . import raw
+from .context import Context, log
 from .report import Row, fill_latencies, percentile
 from .seed import FANOUT_SITES_FROM, set_active_sites, truncate
-
-if TYPE_CHECKING:
-    from .run import Context
 
 BATCH = 500
 
@@ -68,7 +66,6 @@ def _queued(ctx: Context) -> int:
 
 
 def fan_out_rows(ctx: Context) -> list[Row]:
-    from .run import log
 
     s = ctx.sizes
     conn = ctx.db.connect()

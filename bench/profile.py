@@ -13,15 +13,12 @@ import pstats
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import orjson
 
 from .client import basic_auth
+from .context import Context, fill_pull_queue
 from .seed import PASSWORD, PULL_SITE, site_name, store_of, truncate
-
-if TYPE_CHECKING:
-    from .run import Context
 
 
 def _report(label: str, profiler: cProfile.Profile, seconds: float, records: int) -> None:
@@ -87,8 +84,6 @@ def _profiled(
 def profile_all(ctx: Context) -> None:
     from django.test import Client
 
-    from .run import _fill_pull_queue
-
     s = ctx.sizes
     http = Client()
     headers = {
@@ -101,7 +96,7 @@ def profile_all(ctx: Context) -> None:
         conn = ctx.db.connect()
         truncate(conn, "queue_queueentry")
         conn.close()
-        return _fill_pull_queue(ctx, PULL_SITE)
+        return fill_pull_queue(ctx, PULL_SITE)
 
     queued = refill()
     http.get(f"/sync/v3/queued_records?{query}&limit=1", **headers)  # warm-up: auth cache, registry

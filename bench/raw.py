@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from apps.records.sql import row_literal
+from apps.lib.sql import row_literal
 
 from .client import Outcome
 from .server import DbParams
@@ -52,7 +52,7 @@ CENTRAL_EDIT_CONSTANTS = ("", "", "", "U", "", 0, 1, 1)
 
 
 def values_sql(rows: list[tuple]) -> str:
-    """A multi-row VALUES list written as the server writes it (apps/records/sql.py): the same text."""
+    """A multi-row VALUES list written as the server writes it (apps/lib/sql.py): the same text."""
     return ", ".join(map(row_literal, rows))
 
 

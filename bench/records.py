@@ -1,4 +1,4 @@
-"""Records for the benchmark, from the project's demo-data generator (apps.queue.demodata).
+"""Records for the benchmark, from the project's demo-data generator (apps/demo).
 
 Generating each of 200 000 records from scratch would make seeding slow, so a pool of templates is
 generated once per type and each record is a template with fresh ids: still mSupply-shaped, of the same
@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from apps.queue.demodata import generate_item, generate_name, generate_trans_line
+from apps.demo.generators import generate_item, generate_name, generate_trans_line
 from apps.records.canonical import wire_record
 
 TEMPLATES = 500

@@ -18,12 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import client, raw
-from .config import FULL, SMOKE, WORKLOADS, Sizes, scaled
+from .config import FULL, SMOKE, WORKLOADS, scaled
+from .context import Context, fill_pull_queue, log
 from .report import Row, combine, fill_latencies, markdown_table, percentile, text_table
 from .server import (
     DbParams,
@@ -40,33 +39,6 @@ from .server import (
     stop_mariadb,
     with_database,
 )
-
-
-@dataclass
-class Context:
-    sizes: Sizes
-    db: DbParams
-    url: str
-    tmp: Path
-    smoke: bool
-    server: Gunicorn | None = None
-    meter: RssMeter | None = None
-    factory: Any = None
-
-    def job(self, site_id: int, **extra: Any) -> dict[str, Any]:
-        from .seed import PASSWORD, site_name
-
-        assert self.server is not None
-        return {
-            "port": self.server.port,
-            "site_id": site_id,
-            "name": site_name(site_id),
-            "password": PASSWORD,
-        }
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def measured(ctx: Context, row: Row, outcomes: list[client.Outcome], before_mb: float) -> tuple[float, int]:
@@ -122,15 +94,6 @@ def workload_push(ctx: Context) -> list[Row]:
     return rows
 
 
-def _fill_pull_queue(ctx: Context, site_id: int) -> int:
-    from .seed import HISTORY_STORE, fill_queue
-
-    conn = ctx.db.connect()
-    n = fill_queue(conn, site_id=site_id, count=ctx.sizes.pull_queue, where=f"store_id = '{HISTORY_STORE}'")
-    conn.close()
-    return n
-
-
 def workload_pull(ctx: Context) -> list[Row]:
     from .seed import PULL_SITE, analyze, truncate
 
@@ -138,7 +101,7 @@ def workload_pull(ctx: Context) -> list[Row]:
     conn = ctx.db.connect()
     truncate(conn, "queue_queueentry")
     conn.close()
-    queued = _fill_pull_queue(ctx, PULL_SITE)
+    queued = fill_pull_queue(ctx, PULL_SITE)
     conn = ctx.db.connect()
     analyze(conn, "queue_queueentry")
     conn.close()
@@ -161,8 +124,8 @@ def workload_drain(ctx: Context) -> list[Row]:
     conn = ctx.db.connect()
     truncate(conn, "queue_queueentry")
     conn.close()
-    queued = _fill_pull_queue(ctx, PULL_SITE)
-    _fill_pull_queue(ctx, FANOUT_SITES_FROM)  # the raw baseline drains the same records for another site
+    queued = fill_pull_queue(ctx, PULL_SITE)
+    fill_pull_queue(ctx, FANOUT_SITES_FROM)  # the raw baseline drains the same records for another site
     conn = ctx.db.connect()
     analyze(conn, "queue_queueentry")
     conn.close()

@@ -185,9 +185,15 @@ class State:
                 f"last_error FROM outbox {tail}",
                 params,
             ).fetchall()
-        return [
-            OutboxEntry(*row[:6], None if row[6] is None else json.loads(row[6]), *row[7:]) for row in rows
-        ]
+        entries = []
+        for pk, sync_id, record_type, record_id, sync_type, store_id, data, status, attempts, error in rows:
+            loaded = None if data is None else json.loads(data)
+            entries.append(
+                OutboxEntry(
+                    pk, sync_id, record_type, record_id, sync_type, store_id, loaded, status, attempts, error
+                )
+            )
+        return entries
 
     def mark_synced(self, sync_ids: list[str]) -> None:
         with self.transaction() as db:

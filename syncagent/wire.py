@@ -41,7 +41,7 @@ class V1Schema:
         table = self.by_name.get(envelope["RecordType"])
         if table is None:
             return {**envelope, "TableNumber": envelope["RecordType"]}
-        record = {
+        record: dict[str, Any] = {
             key: envelope[key] for key in ("SyncID", "RecordID", "SyncType", "StoreID") if key in envelope
         }
         record.update({"TableNumber": table["TableNumber"], "KeyFieldID": table["KeyFieldID"]})

@@ -3,6 +3,7 @@
 Every variable is documented in docs/configuration.md and .env.example.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -43,6 +44,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
+    # Before the admin: its admin/index.html adds the link to the sync-health page.
+    "apps.monitoring",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -58,9 +61,12 @@ INSTALLED_APPS = [
     "apps.imports",
     "apps.lookups",
     "apps.api",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
+    # First, so /metrics counts and times every answer (503 and 413 included).
+    "apps.monitoring.middleware.RequestMetricsMiddleware",
     "apps.api.middleware.DatabaseUnavailableMiddleware",
     "apps.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -221,3 +227,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# Monitoring: the sync-health page and /metrics (docs/operations.md).
+MONITORING_BEHIND_MINUTES = env.int("MONITORING_BEHIND_MINUTES", default=60)
+MONITORING_QUEUE_DEPTH_CAP = env.int("MONITORING_QUEUE_DEPTH_CAP", default=10_000)
+MONITORING_ROLLUP_RETENTION_DAYS = env.int("MONITORING_ROLLUP_RETENTION_DAYS", default=400)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# CIDR networks (e.g. 10.0.0.0/8) that may scrape /metrics without the token; a bad one stops startup.
+METRICS_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(network, strict=False))
+    for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
+]

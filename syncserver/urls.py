@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.api import views as api_views
+from apps.monitoring import views as monitoring_views
 
 urlpatterns = [
+    path("admin/health/", admin.site.admin_view(monitoring_views.health_page), name="sync_health"),
     path("admin/", admin.site.urls),
+    path("metrics", monitoring_views.metrics_view, name="metrics"),
     path("", include("apps.api.urls")),
 ]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
+from django.db import connection
 from django.test import Client
 
 from apps.queue.models import QueueEntry
@@ -22,6 +23,18 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "msupply-samples"
 needs_samples = pytest.mark.skipif(
     not SAMPLES.is_dir(), reason="the mSupply samples (../shared/msupply-samples) are not beside this clone"
 )
+
+
+def mariadb_in_parallel(
+    why: str = "SQLite serialises writers, so there is no parallelism to test",
+) -> list[Any]:
+    """The marks of a module whose tests open real parallel connections: MySQL/MariaDB only, each test
+    in real transactions (`pytestmark = mariadb_in_parallel()`)."""
+    return [
+        pytest.mark.mariadb,
+        pytest.mark.skipif(connection.vendor != "mysql", reason=f"needs MySQL/MariaDB: {why}"),
+        pytest.mark.django_db(transaction=True),
+    ]
 
 
 # The DATABASE_URLs of a Galera cluster's nodes (comma-separated; `scripts/galera.sh urls`), when the

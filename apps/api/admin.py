@@ -17,6 +17,9 @@ from django.http import HttpRequest
 from apps.queue.admin_helpers import BigTableAdmin, json_block, shorten
 from apps.queue.models import QuarantinedRecord
 
+from .codecs import API_VERSIONS
+from .replay import discard_quarantined, replay_quarantined
+
 Status = QuarantinedRecord.Status
 ALL = "all"
 
@@ -50,10 +53,9 @@ class ApiVersionFilter(admin.SimpleListFilter):
 
     title = "API version"
     parameter_name = "api_version"
-    VERSIONS = ["v1", "v2", "v3", "v5"]
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(version, version) for version in self.VERSIONS]
+        return [(version, version) for version in API_VERSIONS]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> QuerySet:
         return queryset.filter(api_version=self.value()) if self.value() else queryset
@@ -145,29 +147,14 @@ class QuarantinedRecordAdmin(BigTableAdmin):
 
     @admin.action(description="Replay selected records (apply them again as pushed)", permissions=["change"])
     def replay(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> None:
-        from apps.api.replay import replay_quarantined
-
         result = replay_quarantined(quarantined=queryset)
         level = messages.WARNING if result.still_refused else messages.SUCCESS
         text = f"{result.replayed} replayed, {result.still_refused} still refused."
-        reasons = _reason_lines(result.reasons)
-        if reasons:
-            text += " " + "; ".join(reasons[:5])
+        if result.reasons:
+            text += " " + "; ".join(result.reasons[:5])
         self.message_user(request, text, level)
 
     @admin.action(description="Discard selected records (they will not be applied)", permissions=["change"])
     def discard(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> None:
-        from apps.api.replay import discard_quarantined
-
         discarded = discard_quarantined(quarantined=queryset)
-        count = discarded if isinstance(discarded, int) else "the selected"
-        self.message_user(request, f"Discarded {count} quarantined records.", messages.SUCCESS)
-
-
-def _reason_lines(reasons: Any) -> list[str]:
-    """The replay's reasons as text, whether they come as a mapping of id to reason or as a list."""
-    if not reasons:
-        return []
-    if isinstance(reasons, dict):
-        return [f"{key}: {value}" for key, value in reasons.items()]
-    return [str(reason) for reason in reasons]
+        self.message_user(request, f"Discarded {discarded} quarantined records.", messages.SUCCESS)

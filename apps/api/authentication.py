@@ -1,10 +1,21 @@
 """DRF authentication: the requesting site, from Basic `site:sha256hex` and the hardware header; or an
-API key for the APIs that take one."""
+API key for the APIs that take one.
+
+How credentials travel is wire format, so it lives here: the Basic and Bearer headers, and the v1
+legacy options (a plain password, one shared credential naming the site in `from_site`;
+docs/protocol-v1.md). Checking them against the stored accounts is apps/sites/authentication.py.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.authentication import BaseAuthentication
@@ -12,13 +23,146 @@ from rest_framework.request import Request
 
 from apps.sites.authentication import (
     ApiKeyRefused,
-    api_key_from_header,
+    AuthenticationFailed,
     apikey_authenticate,
-    authenticate_site,
-    authenticate_user_or_site,
+    bind_hardware,
+    load_site,
+    refuse,
+    site_authenticate,
+    touch_last_seen,
+    user_authenticate,
+    user_with_password,
 )
-from apps.sites.lockout import client_address
+from apps.sites.lockout import check_not_locked, client_address
 from apps.sites.models import ApiKey, Site, SyncUser
+from apps.sites.selectors import site_by_id
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    username: str
+    secret: str
+
+
+def parse_basic_header(header: str | None) -> BasicCredentials:
+    if not header:
+        raise AuthenticationFailed("Authentication required: send HTTP Basic credentials.")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise AuthenticationFailed("Malformed Authorization header: expected 'Basic <base64>'.")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise AuthenticationFailed("Malformed Authorization header: the credentials are not base64.") from exc
+    username, sep, secret = decoded.partition(":")
+    if not sep or not username:
+        raise AuthenticationFailed("Malformed Authorization header: expected 'name:sha256-of-password'.")
+    return BasicCredentials(username=username, secret=secret)
+
+
+def authenticate_site(
+    *,
+    authorization: str | None,
+    hardware_id: str | None,
+    version: str = "",
+    from_site: str | None = None,
+    check_hardware: bool = True,
+    address: str = "unknown",
+) -> Site:
+    """The site named by the Basic credentials, after the password and the hardware binding are checked.
+
+    For v1 only, and only when the operator enables them (docs/protocol-v1.md): the plain password, and
+    one shared legacy credential for which the site is the one named by `from_site`.
+    """
+    credentials = parse_basic_header(authorization)
+    legacy = version == "v1"
+    if legacy and settings.SYNC_V1_SHARED_USER and credentials.username == settings.SYNC_V1_SHARED_USER:
+        check_not_locked(name=credentials.username, address=address)
+        site = _v1_shared_site(credentials, from_site, address)
+        bind_hardware(site=site, hardware_id=hardware_id)
+        touch_last_seen(site)
+        return site
+    secrets = [credentials.secret]
+    if legacy and settings.SYNC_V1_ALLOW_PLAIN_PASSWORD:
+        secrets.append(_sha256(credentials.secret))
+    return site_authenticate(
+        username=credentials.username,
+        secrets=secrets,
+        hardware_id=hardware_id,
+        check_hardware=check_hardware,
+        address=address,
+    )
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _v1_shared_site(credentials: BasicCredentials, from_site: str | None, address: str) -> Site:
+    """The shared legacy credential: checked against its configured hash; the site is `from_site`."""
+    expected = settings.SYNC_V1_SHARED_PASSWORD_SHA256.strip().lower()
+    offered = [credentials.secret.strip().lower()]
+    if settings.SYNC_V1_ALLOW_PLAIN_PASSWORD:
+        offered.append(_sha256(credentials.secret))
+    # Both settings must be set: an empty hash would otherwise accept an empty password.
+    if not expected or not any(hmac.compare_digest(expected.encode(), s.encode()) for s in offered):
+        raise refuse(
+            name=credentials.username, address=address, message="Unknown or inactive site, or wrong password."
+        )
+    site_id = (from_site or "").strip()
+    readable = site_id.isascii() and site_id.isdigit() and len(site_id) <= 9
+    site = site_by_id(site_id=int(site_id)) if readable else None
+    if site is None or not site.is_active or site.is_primary:
+        raise AuthenticationFailed(
+            f"The shared v1 sync credential needs from_site to name an active satellite; "
+            f"from_site={site_id or '(missing)'} does not."
+        )
+    return site
+
+
+def authenticate_user_or_site(
+    *,
+    authorization: str | None,
+    hardware_id: str | None,
+    version: str = "",
+    from_site: str | None = None,
+    address: str = "unknown",
+) -> SyncUser | Site:
+    """The `user` call takes a user's own credentials (the mobile login) or a site's (the sync API).
+
+    The name decides: a site's name (or the shared v1 credential) goes to the site check, any other
+    name to the user check. A user who has the same name as a site is tried first with the user's own
+    password, so a mobile login is never shadowed by a site; only one failure is counted either way.
+    """
+    credentials = parse_basic_header(authorization)
+    shared_v1 = version == "v1" and bool(settings.SYNC_V1_SHARED_USER)
+    names_a_site = (shared_v1 and credentials.username == settings.SYNC_V1_SHARED_USER) or (
+        load_site(credentials.username) is not None
+    )
+    if not names_a_site:
+        return user_authenticate(username=credentials.username, secret=credentials.secret, address=address)
+    check_not_locked(name=credentials.username, address=address)
+    user = user_with_password(username=credentials.username, secret=credentials.secret)
+    if user is not None:
+        return user
+    return authenticate_site(
+        authorization=authorization,
+        hardware_id=hardware_id,
+        version=version,
+        from_site=from_site,
+        address=address,
+    )
+
+
+def api_key_from_header(header: str | None) -> str:
+    """The raw key from `Authorization: <key>` or `Authorization: Bearer <key>`."""
+    value = (header or "").strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
+    if not value:
+        raise ApiKeyRefused("Authentication required: send 'Authorization: Bearer <API key>'.")
+    return value
 
 
 def _credentials(request: Request) -> dict[str, Any]:

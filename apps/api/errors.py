@@ -9,9 +9,10 @@ from django.http import HttpResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.queue.db import Busy, database_unavailable, is_connection_error
+from apps.lib.transactions import Busy, database_unavailable, is_connection_error
 from apps.settingsync.services import SettingsError
 from apps.sites.authentication import AuthenticationFailed, HardwareMismatch, TooManyFailures
+from apps.sites.selectors import UserLookupRefused
 from apps.tablesync.errors import TableSyncError
 
 from .renderers import json_response
@@ -76,6 +77,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
         return error_response(exc.status, exc.message)
     if isinstance(exc, SettingsError):
         return error_response(400, str(exc))
+    if isinstance(exc, UserLookupRefused):
+        return error_response(exc.status, str(exc))
     if isinstance(exc, TableSyncError):
         body: dict[str, Any] = {"success": False, "error": exc.error, "reason": exc.reason}
         if exc.index is not None:

@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 
 from apps.lookups import selectors
 from apps.lookups.services import VisibilityRefused, make_patient_visible
-from apps.sites.authentication import authenticate_site
 from apps.sites.models import Site
 
+from .authentication import authenticate_site
 from .errors import ApiError, BadRequest
 from .params import int_param
 from .renderers import json_response

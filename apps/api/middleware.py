@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
-from apps.queue.db import is_connection_error
+from apps.lib.transactions import is_connection_error
 
 from .renderers import json_response
 
@@ -57,8 +57,8 @@ class BodySizeLimitMiddleware:
                 _drain(stream, DRAIN_LIMIT)
                 return too_large(f"The chunked request body is over the limit of {limit} bytes.")
             # What Django would have read from a body with a Content-Length.
-            request._body = body  # type: ignore[attr-defined]
-            request._stream = BytesIO(body)  # type: ignore[attr-defined]
+            request._body = body
+            request._stream = BytesIO(body)
             request.META["CONTENT_LENGTH"] = str(len(body))
         return self.get_response(request)
 

@@ -9,30 +9,20 @@ knows the wire formats.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 from django.db import DatabaseError
 from django.utils import timezone
 
-from apps.queue.db import Busy, atomic_with_retry
+from apps.lib.transactions import Busy, atomic_with_retry
 from apps.queue.models import QuarantinedRecord
 from apps.queue.services import apply_site_changes
 from apps.records.changes import Change, Refusal
 
-from .codecs import fields, named
+from .codecs import CODECS
 from .codecs.common import MAX_JSON_DEPTH, nested_deeper_than
-
-Decoder = Callable[[dict[str, Any]], Change | Refusal]
-
-# One decoder per API version a record can have been pushed through.
-DECODERS: dict[str, Decoder] = {
-    "v1": fields.decode_record,
-    "v2": named.decode_record,
-    "v3": named.decode_record,
-}
 
 Status = QuarantinedRecord.Status
 
@@ -92,8 +82,8 @@ def _replay_one(*, pk: int) -> str | None:
 
 
 def _decode(record: QuarantinedRecord) -> Change | Refusal:
-    decoder = DECODERS.get(record.api_version)
-    if decoder is None:
+    codec = CODECS.get(record.api_version)
+    if codec is None:
         return _refused(f"no codec reads API version '{record.api_version}'; discard the record instead")
     try:
         item = orjson.loads(record.raw)
@@ -103,7 +93,7 @@ def _decode(record: QuarantinedRecord) -> Change | Refusal:
         return _refused("the raw text is not one JSON object; fix it in the admin and replay")
     if nested_deeper_than(item, MAX_JSON_DEPTH):
         return _refused(f"the raw text nests deeper than {MAX_JSON_DEPTH} levels; fix it in the admin")
-    return decoder(item)
+    return codec.decode_record(item)
 
 
 def _refused(reason: str) -> Refusal:

@@ -16,7 +16,7 @@ from django.db import DatabaseError
 from django.http import HttpResponse
 from rest_framework.request import Request
 
-from apps.queue.services import log_call
+from apps.queue.services import sync_log_write
 
 logger = logging.getLogger(__name__)
 _pending = threading.local()
@@ -37,7 +37,7 @@ def write_pending_logs(**kwargs: Any) -> None:
     _pending.entries = []
     for entry in entries:
         try:
-            log_call(**entry)
+            sync_log_write(**entry)
         except DatabaseError:  # the response is out; a lost log row must not become an error
             logger.exception("could not write the sync log of %s for site %s", entry["call"], entry["site"])
 
@@ -68,6 +68,8 @@ class CallLogMixin:
                 status_code=response.status_code,
                 error=error,
                 note=getattr(self, "log_note", ""),
+                # The mSupply Mobile app sends its version (package.json) with every sync call.
+                app_version=request.headers.get("mobile-version", ""),
                 **self.log_counts,  # type: ignore[attr-defined]
             )
         return response

@@ -1,9 +1,9 @@
-"""The sync endpoints (PROTOCOL.md section 3). Thin: parse, call a service, encode."""
+"""The sync endpoints (docs/protocol.md, "Endpoints"). Thin: parse, call a service, encode."""
 
 from __future__ import annotations
 
 import time
-from types import ModuleType
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -14,25 +14,17 @@ from rest_framework.views import APIView
 
 from apps.queue import selectors, services, snapshot
 from apps.sites import selectors as site_selectors
-from apps.sites.models import PRIMARY_SITE_ID, Site, SyncUser
+from apps.sites.models import PRIMARY_SITE_ID, Site
 from apps.tablesync.selectors import allowed_tables
 
 from .authentication import SiteBasicAuthentication, UserOrSiteBasicAuthentication
-from .codecs import fields, named
-from .codecs.common import load_json, parse_push_body
-from .errors import BadRequest, Conflict, Forbidden, NotFound, error_response
+from .codecs import API_VERSIONS, codec_for
+from .codecs.common import parse_ack_body, parse_push_body
+from .errors import Conflict, Forbidden, error_response
 from .params import check_site_params, pull_limit
 from .renderers import json_response, raw_json_response
 from .schema import schema_bytes
 from .synclog import CallLogMixin
-
-# One codec per wire format; each turns wire records into Changes and queued records into bytes.
-CODECS: dict[str, ModuleType] = {"v1": fields, "v2": named, "v3": named}
-API_VERSIONS = tuple(sorted(CODECS))
-
-
-def codec_for(version: str) -> ModuleType:
-    return CODECS[version]
 
 
 class SyncView(CallLogMixin, APIView):
@@ -47,12 +39,10 @@ class SyncView(CallLogMixin, APIView):
         self.log_counts: dict[str, int] = {}
         self.log_note = ""
         self.site: Site | None = None
-        if kwargs.get("version") not in CODECS:
-            raise NotFound(f"API version {kwargs.get('version')} is not served here.")
         super().initial(request, *args, **kwargs)
         self.site = self.site_of(request)
         if self.checks_site_params:
-            check_site_params(request, self.site)
+            check_site_params(request, self.authenticated_site)
 
     def site_of(self, request: Request) -> Site | None:
         """The site the call is logged under: the authenticated one."""
@@ -71,6 +61,7 @@ class QueuedRecordsView(SyncView):
         self.call = "pull"
         site = self.authenticated_site
         sync_id = request.query_params.get("sync_id")
+        rows: Sequence[selectors.QueuedRow]
         if sync_id is not None:
             entry_id = selectors.queue_entry_id(sync_id)
             rows = (
@@ -88,7 +79,7 @@ class QueuedRecordsView(SyncView):
         site = self.authenticated_site
         items = parse_push_body(request.body)
         changes, refused = codec_for(version).decode_records(items)
-        result = services.push_records(site=site, changes=changes, refused=refused, api_version=version)
+        result = services.queue_push(site=site, changes=changes, refused=refused, api_version=version)
         self.log_counts = {
             "pushed": result.received,
             "applied": result.applied,
@@ -105,7 +96,7 @@ def push_summary(result: services.PushResult) -> dict[str, Any]:
         "received": result.received,
         "applied": result.applied,
         "duplicates": result.duplicates,
-        "quarantined": len(result.quarantined),
+        "quarantined": len(result.quarantined) + len(result.still_quarantined),
         "quarantinedRecords": [
             {
                 "SyncID": r.change.sync_id,
@@ -113,7 +104,7 @@ def push_summary(result: services.PushResult) -> dict[str, Any]:
                 "RecordID": r.change.record_id,
                 "reason": r.reason,
             }
-            for r in result.quarantined
+            for r in result.quarantined + result.still_quarantined
         ],
     }
 
@@ -132,25 +123,9 @@ class AcknowledgeView(SyncView):
 
     def post(self, request: Request, version: str) -> HttpResponse:
         sync_ids = parse_ack_body(request.body)
-        acknowledged = services.acknowledge(site=self.authenticated_site, sync_ids=sync_ids)
+        acknowledged = services.queue_acknowledge(site=self.authenticated_site, sync_ids=sync_ids)
         self.log_counts = {"acknowledged": acknowledged}
         return json_response({"error": ""})
-
-
-def parse_ack_body(body: bytes) -> list[str]:
-    if not body.strip():
-        return []
-    document = load_json(body)
-    if isinstance(document, dict):
-        for key in ("SyncRecordIDs", "syncIDs", "SyncIDs"):
-            if key in document:
-                document = document[key]
-                break
-        else:
-            raise BadRequest('Send the SyncIDs as an array, or as {"SyncRecordIDs": [...]}.')
-    if not isinstance(document, list) or not all(isinstance(i, str | int) for i in document):
-        raise BadRequest("The SyncIDs must be an array of strings.")
-    return [str(i) for i in document]
 
 
 class InitialDumpView(SyncView):
@@ -206,7 +181,7 @@ class SiteInfoView(SyncView):
         site_name = request.query_params.get("site_name")
         if site_name and site_name != site.name:
             raise Forbidden(f"site_name '{site_name}' does not match the credentials (site '{site.name}').")
-        store = site.stores.select_related("supplying_store").order_by("pk").first()
+        store = site_selectors.first_store_of_site(site=site)
         if store is None:
             raise Conflict(f"Site {site.pk} has no active store yet: an operator must assign one.")
         supplying = store.supplying_store
@@ -241,7 +216,7 @@ class UserView(SyncView):
         username = request.query_params.get("username", "")
         principal = request.user
         if isinstance(principal, Site):
-            user = user_for_site(site=principal, store_id=store_id, username=username)
+            user = site_selectors.user_a_site_asks_for(site=principal, store_id=store_id, username=username)
         else:
             user = principal
             if username and username != user.username:
@@ -249,29 +224,6 @@ class UserView(SyncView):
         if store_id and not site_selectors.user_may_use_store(user=user, store_id=store_id):
             raise Forbidden(f"User '{user.username}' may not log in to store {store_id}.")
         return json_response({"UserID": user.pk, "isAdmin": user.is_admin, "error": ""})
-
-
-def user_for_site(*, site: Site, store_id: str, username: str) -> SyncUser:
-    """The user a site asks for: named, or the only active user of one of its stores.
-
-    Nothing outside the site is revealed: another site's store answers like an unknown store, and a
-    user of other sites only, an inactive user and an unknown name all get the same 404.
-    """
-    if store_id and not site_selectors.store_is_active_on_site(site=site, store_id=store_id):
-        raise Forbidden(f"Store {store_id} is not active on this site.")
-    if username:
-        user = site_selectors.active_user_of_site(site=site, username=username)
-        if user is None:
-            raise NotFound(f"There is no active user '{username}' on this site.")
-        return user
-    if not store_id:
-        raise BadRequest("Name the store with ?store=<store id>, or the user with ?username=<user name>.")
-    users = site_selectors.active_users_of_store(store_id=store_id)
-    if not users:
-        raise NotFound(f"Store {store_id} has no active user: an operator must give it one.")
-    if len(users) > 1:
-        raise BadRequest(f"Store {store_id} has several active users: name one with ?username=<user name>.")
-    return users[0]
 
 
 class SchemaView(APIView):

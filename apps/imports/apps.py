@@ -7,5 +7,5 @@ class ImportsConfig(AppConfig):
     verbose_name = "Scheduled imports"
 
     def ready(self) -> None:
-        # Hooks into purgesync and demodata (apps.queue sends the signals; it never imports this app).
+        # Hooks into purgesync (apps.queue sends the signal; it never imports this app).
         from . import receivers  # noqa: F401

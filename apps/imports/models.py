@@ -9,7 +9,22 @@ from __future__ import annotations
 from django.db import models
 
 
-class DataSource(models.Model):
+class Named(models.Model):
+    """An object the operator names and picks by name: listed by name, with when it was made and changed."""
+
+    name: str  # each model declares its own field (unique, with its own length)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataSource(Named):
     class Kind(models.TextChoices):
         CSV = "csv", "CSV (file or URL)"
         XLSX = "xlsx", "Excel .xlsx (file or URL)"
@@ -35,17 +50,9 @@ class DataSource(models.Model):
     timeout_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="Read timeout; empty: IMPORTS_READ_TIMEOUT_SECONDS."
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
-class ImportSchedule(models.Model):
+class ImportSchedule(Named):
     class Frequency(models.TextChoices):
         HOURLY = "hourly", "hourly (at the minute of sync time)"
         DAILY = "daily", "daily at sync time"
@@ -78,14 +85,6 @@ class ImportSchedule(models.Model):
     claim_token = models.CharField(max_length=64, blank=True, default="")
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_manual_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class ImportRun(models.Model):

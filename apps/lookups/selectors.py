@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.db import connection
 from django.db.models import Q, QuerySet
 
+from apps.lib.sql import is_mysql
 from apps.records.models import Record
 
 from .models import SearchEntry
@@ -40,7 +40,7 @@ class PatientQuery:
 
 def prefix(field: str, value: str) -> Q:
     """`field` starts with `value` (already lowercased), written so that the index serves it."""
-    if connection.vendor == "mysql":
+    if is_mysql():
         return Q(**{f"{field}__startswith": value})
     # SQLite does not use an index for LIKE on a case-sensitive column; a range it does.
     return Q(**{f"{field}__gte": value, f"{field}__lt": value + "\U0010ffff"})

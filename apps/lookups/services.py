@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apps.queue.db import atomic_with_retry
+from apps.lib.transactions import atomic_with_retry
 from apps.queue.fanout import fan_out, queue_for_site
 from apps.records.changes import Change
 from apps.records.models import Record

@@ -2,7 +2,7 @@
 
 The record, queue, log and quarantine tables grow to millions of rows. Django's default changelist runs
 `SELECT COUNT(*)` over the filtered table (and once more over the whole table) on every page view, which
-on InnoDB reads every row. These helpers bound that work (DESIGN.md, principle 4).
+on InnoDB reads every row. These helpers bound that work (docs/development/structure.md, "Principles").
 """
 
 from __future__ import annotations

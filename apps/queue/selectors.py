@@ -10,9 +10,9 @@ from apps.records.models import Record
 
 from .models import QuarantinedRecord, QueueEntry, SiteDump, SnapshotCursor
 
-Q = QueueEntry._meta.db_table
-R = Record._meta.db_table
-C = SnapshotCursor._meta.db_table
+QUEUE = QueueEntry._meta.db_table
+RECORDS = Record._meta.db_table
+SNAPSHOTS = SnapshotCursor._meta.db_table
 
 _COLUMNS = "q.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
 
@@ -29,6 +29,9 @@ class QueuedRecord(NamedTuple):
     merged_into: str
 
 
+# What `queue_head` returns per entry: QueuedRecord's fields in order, as a plain tuple.
+QueuedRow = tuple[int, str, str, str, str, str, str]
+
 MAX_QUEUE_ID = 2**63 - 1
 
 
@@ -41,7 +44,7 @@ def queue_entry_id(sync_id: object) -> int | None:
     return value if value <= MAX_QUEUE_ID else None
 
 
-def queue_head(*, site_id: int, limit: int, unless_snapshot: bool = False) -> list[QueuedRecord]:
+def queue_head(*, site_id: int, limit: int, unless_snapshot: bool = False) -> list[QueuedRow]:
     """The oldest `limit` entries of the site's queue: one index range read, whatever the table size.
 
     The rows are plain tuples in QueuedRecord's field order (building 500 named tuples per pull cost
@@ -51,21 +54,22 @@ def queue_head(*, site_id: int, limit: int, unless_snapshot: bool = False) -> li
     """
     unless, params = "", []
     if unless_snapshot:
-        unless = f" AND NOT EXISTS (SELECT 1 FROM {C} c WHERE c.site_id = %s AND c.finished = %s)"
+        unless = f" AND NOT EXISTS (SELECT 1 FROM {SNAPSHOTS} c WHERE c.site_id = %s AND c.finished = %s)"
         params = [site_id, False]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            f"SELECT {_COLUMNS} FROM {QUEUE} q JOIN {RECORDS} r ON r.id = q.record_id "
             f"WHERE q.site_id = %s{unless} ORDER BY q.id LIMIT %s",
             [site_id, *params, limit],
         )
-        return cursor.fetchall()  # type: ignore[return-value]
+        rows: list[QueuedRow] = cursor.fetchall()
+        return rows
 
 
 def queued_by_sync_id(*, site_id: int, sync_id: int) -> list[QueuedRecord]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM {Q} q JOIN {R} r ON r.id = q.record_id "
+            f"SELECT {_COLUMNS} FROM {QUEUE} q JOIN {RECORDS} r ON r.id = q.record_id "
             "WHERE q.site_id = %s AND q.id = %s",
             [site_id, sync_id],
         )

@@ -16,22 +16,30 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from apps.lib.sql import (
+    MAX_STATEMENT_BYTES,
+    chunks,
+    conflict_target,
+    insert_rows,
+    int_list,
+    placeholders,
+)
+from apps.lib.transactions import atomic_with_retry, retry_on_conflict
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record
 from apps.records.services import WriteResult, store_ids_of_site, write_records
-from apps.records.sql import MAX_STATEMENT_BYTES, conflict_target, insert_rows, int_list
 from apps.sites.models import PRIMARY_SITE_ID, Site
 
-from .db import atomic_with_retry, chunks, placeholders, retry_on_conflict
 from .fanout import fan_out
 from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
+from .signals import sync_call_logged
 from .snapshot import advance, snapshot_remaining, start_snapshot
 
 logger = logging.getLogger(__name__)
 
-Q = QueueEntry._meta.db_table
-R = Record._meta.db_table
+QUEUE = QueueEntry._meta.db_table
+RECORDS = Record._meta.db_table
 
 
 LOG_COUNTS = ("pushed", "applied", "duplicates", "quarantined", "pulled", "acknowledged", "queued")
@@ -43,12 +51,31 @@ class PushResult:
     applied: int = 0
     duplicates: int = 0
     quarantined: list[Refusal] = field(default_factory=list)
+    # Replays of records quarantined by an earlier attempt: answered as quarantined again, so a client
+    # whose first answer was lost learns it, but not stored a second time.
+    still_quarantined: list[Refusal] = field(default_factory=list)
+
+    def note_replay(self, change: Change, pending_reasons: dict[str, str]) -> None:
+        """A record whose SyncID was pushed before: a duplicate, unless it is still in quarantine."""
+        reason = pending_reasons.get(str(change.sync_id)[:100])
+        if reason is None:
+            self.duplicates += 1
+        else:
+            self.still_quarantined.append(Refusal(change, reason))
+
+
+def pending_quarantine_reasons(*, site_id: int, sync_ids: set[str]) -> dict[str, str]:
+    """SyncID -> reason of the site's records among `sync_ids` that are still waiting in quarantine."""
+    if not sync_ids:
+        return {}
+    rows = QuarantinedRecord.objects.filter(
+        site_id=site_id, status=QuarantinedRecord.Status.PENDING, sync_id__in=[s[:100] for s in sync_ids]
+    ).values_list("sync_id", "reason")
+    return dict(rows)
 
 
 @atomic_with_retry
-def push_records(
-    *, site: Site, changes: list[Change], refused: list[Refusal], api_version: str
-) -> PushResult:
+def queue_push(*, site: Site, changes: list[Change], refused: list[Refusal], api_version: str) -> PushResult:
     """Apply a satellite's pushed batch once: skip SyncIDs seen before, quarantine what cannot apply.
 
     `refused` are records the codec could not even read; they are quarantined with the rest.
@@ -63,15 +90,19 @@ def push_records(
         now=now,
     )
     # A replayed push of a record that was quarantined the first time is not quarantined twice.
+    pending = pending_quarantine_reasons(site_id=site.pk, sync_ids=seen)
     unreadable = [r for r in refused if r.change.sync_id not in seen]
-    result.duplicates = len(refused) - len(unreadable)
+    for replayed in (r.change for r in refused if r.change.sync_id in seen):
+        result.note_replay(replayed, pending)
     refused = unreadable
     fresh: list[Change] = []
     in_batch: set[str] = set()
     for change in changes:
         if not change.sync_id:
             refused.append(Refusal(change, "the record has no SyncID"))
-        elif change.sync_id in seen or change.sync_id in in_batch:
+        elif change.sync_id in seen:
+            result.note_replay(change, pending)
+        elif change.sync_id in in_batch:
             result.duplicates += 1
         else:
             in_batch.add(change.sync_id)
@@ -192,14 +223,14 @@ def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
 
 
 @retry_on_conflict
-def acknowledge(*, site: Site, sync_ids: list[str]) -> int:
+def queue_acknowledge(*, site: Site, sync_ids: list[str]) -> int:
     """Remove acknowledged entries of the site's own queue and move its snapshot cursor over the
     acknowledged snapshot records; unknown, foreign or passed ids change nothing."""
     ids = sorted({i for i in map(queue_entry_id, sync_ids) if i is not None})
     deleted = advance(site_id=site.pk, sync_ids=sync_ids)
     with connection.cursor() as cursor:
         for batch in chunks(ids, 1000):
-            cursor.execute(f"DELETE FROM {Q} WHERE site_id = %s AND id IN ({int_list(batch)})", [site.pk])
+            cursor.execute(f"DELETE FROM {QUEUE} WHERE site_id = %s AND id IN ({int_list(batch)})", [site.pk])
             deleted += cursor.rowcount
     return deleted
 
@@ -236,7 +267,7 @@ def _remember_dump(*, site: Site, full: bool, length: int) -> None:
     )
 
 
-def log_call(
+def sync_log_write(
     *,
     site: Site,
     call: str,
@@ -244,16 +275,21 @@ def log_call(
     duration_ms: int,
     status_code: int = 200,
     note: str = "",
+    app_version: str = "",
     **counts: int | str,
 ) -> None:
-    """One SyncLog row per call, written with one plain INSERT: it is on every request's path."""
+    """One SyncLog row per call, written with one plain INSERT: it is on every request's path.
+
+    `sync_call_logged` then lets monitoring count the call (`app_version`: what the client said it runs).
+    """
+    now = timezone.now()
     columns = {
         "site_id": site.pk,
         "call": call,
         "api_version": api_version,
         "duration_ms": duration_ms,
         "status_code": status_code,
-        "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "created_at": connection.ops.adapt_datetimefield_value(now),
         **{name: counts.get(name, 0) for name in LOG_COUNTS},
         "error": counts.get("error", ""),
         "note": note[:SYNC_LOG_NOTE_LENGTH],
@@ -265,9 +301,21 @@ def log_call(
             f"INSERT INTO {SyncLog._meta.db_table} ({names}) VALUES ({placeholders(len(columns))})",
             list(columns.values()),
         )
+    sync_call_logged.send(
+        sender=SyncLog,
+        site_id=site.pk,
+        call=call,
+        api_version=api_version,
+        status_code=status_code,
+        duration_ms=duration_ms,
+        at=now,
+        counts={name: int(counts.get(name, 0) or 0) for name in LOG_COUNTS},
+        error=str(counts.get("error", "")),
+        app_version=app_version,
+    )
 
 
-def purge_old(*, now=None) -> dict[str, int]:
+def history_purge(*, now=None) -> dict[str, int]:
     """Forget pushed SyncIDs and log rows older than their retention periods."""
     now = now or timezone.now()
     pushed_cutoff = now - timedelta(days=settings.SYNC_PUSHED_ID_RETENTION_DAYS)

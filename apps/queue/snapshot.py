@@ -23,17 +23,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from heapq import merge
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.lib.sql import is_mysql
 from apps.records.models import Record, RecordType
 from apps.records.registry import Registry, get_registry
 from apps.sites.models import Site, Store
 
 from . import selectors
-from .db import is_mysql
 from .models import QueueEntry, SnapshotCursor
 
 Q = QueueEntry._meta.db_table
@@ -87,18 +87,18 @@ class SiteScope:
         rows = list(Store.objects.filter(site_id=site_id).order_by("pk").values_list("pk", "name_id"))
         return cls(site_id, tuple(s for s, _ in rows), tuple(sorted({n for _, n in rows if n})))
 
-    def store_ranges(self, column: str) -> list[tuple[str, list[object]]]:
+    def store_ranges(self, column: str) -> list[tuple[str, list[Any]]]:
         if self.stores is None:
             return [(f"{column} IN (SELECT id FROM {ST} WHERE site_id = %s)", [self.site_id])]
         return [(f"{column} = %s", [store]) for store in self.stores]
 
-    def name_ranges(self, column: str) -> list[tuple[str, list[object]]]:
+    def name_ranges(self, column: str) -> list[tuple[str, list[Any]]]:
         if self.names is None:
             own = f"SELECT name_id FROM {ST} WHERE site_id = %s AND name_id <> ''"
             return [(f"{column} IN ({own})", [self.site_id])]
         return [(f"{column} = %s", [name]) for name in self.names]
 
-    def stores_in(self) -> tuple[str, list[object]]:
+    def stores_in(self) -> tuple[str, list[Any]]:
         """`IN (...)` of the site's stores, for a subquery."""
         if self.stores is None:
             return f"IN (SELECT id FROM {ST} WHERE site_id = %s)", [self.site_id]
@@ -162,7 +162,7 @@ def parse_sync_id(text: object) -> tuple[int, Key] | None:
 # Reading the snapshot -----------------------------------------------------------------------------------
 
 
-def _mobile_ranges(spec: TableSpec, scope: SiteScope) -> list[tuple[str, list[object]]]:
+def _mobile_ranges(spec: TableSpec, scope: SiteScope) -> list[tuple[str, list[Any]]]:
     """The mobile subset of a central table that is seen through a join (items, names, ...): what the
     site created, and what its stores see through the join, as two ranges (an OR of the two would
     read every record of the table)."""
@@ -180,7 +180,7 @@ def _mobile_ranges(spec: TableSpec, scope: SiteScope) -> list[tuple[str, list[ob
     ]
 
 
-def _ranges(spec: TableSpec, scope: SiteScope, *, full: bool) -> list[tuple[str, list[object]]]:
+def _ranges(spec: TableSpec, scope: SiteScope, *, full: bool) -> list[tuple[str, list[Any]]]:
     """The table's index ranges that hold the site's records, each a WHERE clause; a record may be in
     more than one."""
     if spec.central:
@@ -323,7 +323,7 @@ def snapshot_remaining(cursor: SnapshotCursor, *, with_queue: bool = False) -> i
     stamp = connection.ops.adapt_datetimefield_value(cursor.taken_at)
     position = (cursor.after_order, cursor.after_table)
     terms: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     if with_queue:
         terms.append(f"(SELECT COUNT(*) FROM {Q} WHERE site_id = %s)")
         params.append(cursor.site_id)

@@ -38,7 +38,12 @@ class RecordType(models.Model):
 
 
 class Record(models.Model):
-    """The latest state of one record. `wire` is its v2/v3 pull form, encoded once per change."""
+    """The latest state of one record. `wire` is its v2/v3 pull form, encoded once per change.
+
+    `wire` is the one deliberate exception to "wire formats only in the api app": storing the pull
+    form once is what lets a pull splice stored text into its body instead of encoding every record
+    (apps/api/codecs/__init__.py, docs/development/structure.md).
+    """
 
     class ChangeType(models.TextChoices):
         INSERT = "I", "insert"

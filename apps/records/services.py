@@ -21,6 +21,7 @@ from datetime import datetime
 import orjson
 from django.utils import timezone
 
+from apps.lib.sql import conflict_target, max_row_bytes, sql_text_bytes
 from apps.sites.models import PRIMARY_SITE_ID, Store
 
 from .canonical import CanonicalRecord, FieldError, canonicalise
@@ -28,7 +29,6 @@ from .changes import Change, Refusal
 from .models import Record, UnknownField
 from .ownership import OwnershipGuard, StoredState
 from .registry import RecordTypeSpec, Registry, get_registry
-from .sql import conflict_target, max_row_bytes, sql_text_bytes
 from .storage import StoredRecord, lock_existing, upsert
 from .stores import STORE_RECORD_TYPE, satellite_site_ids, store_record_refusal, update_stores
 from .transfers import transfer_changes

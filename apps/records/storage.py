@@ -13,8 +13,9 @@ from datetime import datetime
 
 from django.db import connection
 
+from apps.lib.sql import can_return_rows, chunks, insert_rows, placeholders, upsert_tail
+
 from .models import Record
-from .sql import can_return_rows, insert_rows
 
 TABLE = Record._meta.db_table
 # Column order of the upsert; the first two are the unique key.
@@ -85,12 +86,11 @@ def lock_existing(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Stor
     with connection.cursor() as cursor:
         for record_type in sorted(by_type):
             ids = sorted(set(by_type[record_type]))
-            for start in range(0, len(ids), 1000):
-                chunk = ids[start : start + 1000]
+            for chunk in chunks(ids, 1000):
                 cursor.execute(
                     f"SELECT id, record_id, store_id, ref_id, transfer_name_id, data, wire, is_deleted, "
                     f"created_by_site_id FROM {TABLE} WHERE record_type = %s AND record_id IN "
-                    f"({', '.join(['%s'] * len(chunk))}) ORDER BY record_id{lock}",
+                    f"({placeholders(len(chunk))}) ORDER BY record_id{lock}",
                     [record_type, *chunk],
                 )
                 for (
@@ -124,12 +124,7 @@ def upsert(records: list[StoredRecord]) -> None:
     if not records:
         return
     updated = [c for c in COLUMNS if c not in KEPT_ON_UPDATE]
-    if connection.vendor == "mysql":
-        conflict = "ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUES({c})" for c in updated)
-    else:
-        conflict = "ON CONFLICT (record_type, record_id) DO UPDATE SET " + ", ".join(
-            f"{c} = excluded.{c}" for c in updated
-        )
+    conflict = upsert_tail(key=("record_type", "record_id"), updated=updated)
     # Where the database can, the statement itself returns the keys of the rows it wrote; otherwise
     # they are read back (one more indexed query per record type).
     returning = "id, record_type, record_id" if can_return_rows() else ""
@@ -158,11 +153,10 @@ def _fill_new_pks(records: list[StoredRecord]) -> None:
     with connection.cursor() as cursor:
         for record_type, by_id in by_type.items():
             ids = list(by_id)
-            for start in range(0, len(ids), 1000):
-                chunk = ids[start : start + 1000]
+            for chunk in chunks(ids, 1000):
                 cursor.execute(
                     f"SELECT id, record_id FROM {TABLE} WHERE record_type = %s AND record_id IN "
-                    f"({', '.join(['%s'] * len(chunk))})",
+                    f"({placeholders(len(chunk))})",
                     [record_type, *chunk],
                 )
                 for pk, record_id in cursor.fetchall():

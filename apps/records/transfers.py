@@ -139,24 +139,27 @@ def _counterparts(
     }
     wanted_lines: dict[str, dict[str, Any]] = {}
     if new_sources:
-        for record_id, data in Record.objects.filter(
+        for record_id, wire in Record.objects.filter(
             record_type_id=line_spec.name,
             ref_id__in=sorted(s.record_id for s in new_sources),
             is_deleted=False,
         ).values_list("record_id", "wire"):
-            wanted_lines[record_id] = orjson.loads(data)
+            wanted_lines[record_id] = orjson.loads(wire)
     for record in lines:
         if record.ref_id in open_sources:
             wanted_lines[record.record_id] = orjson.loads(record.wire)
     by_line_id: dict[str, tuple[Source, dict[str, Any]]] = {}
-    for line_id, data in wanted_lines.items():
-        source = sources.get(str(data.get(line_spec.parent_field or "", "")))
-        if source is not None:
-            by_line_id[counterpart_id(line_spec.name, line_id, source.receiving.pk)] = (source, data)
+    for line_id, line in wanted_lines.items():
+        line_source = sources.get(str(line.get(line_spec.parent_field or "", "")))
+        if line_source is not None:
+            by_line_id[counterpart_id(line_spec.name, line_id, line_source.receiving.pk)] = (
+                line_source,
+                line,
+            )
     already = _existing_states(line_spec.name, list(by_line_id))
     for new_id in sorted(set(by_line_id) - set(already)):
-        source, data = by_line_id[new_id]
-        changes.append(_line_change(source, line_spec, new_id, data))
+        line_source, line = by_line_id[new_id]
+        changes.append(_line_change(line_source, line_spec, new_id, line))
     return changes
 
 

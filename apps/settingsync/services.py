@@ -14,7 +14,7 @@ from typing import Literal
 
 from django.utils import timezone
 
-from apps.queue.db import atomic_with_retry
+from apps.lib.transactions import atomic_with_retry
 from apps.sites.models import ApiKey
 
 from .models import SettingsDocument, SettingsVersion

@@ -1,4 +1,6 @@
-"""HTTP Basic authentication of sites and users by the SHA-256 hex of their password.
+"""Authentication of sites and users by the SHA-256 hex of their password, and of API keys.
+
+How credentials arrive (headers, the v1 legacy options) is the API's business (apps/api/authentication.py).
 
 The slow salted hash is checked once; a success is then remembered in the cache for a short time, keyed
 by an HMAC of the credential and the stored hash, so most sync requests cost one indexed read. Changing
@@ -8,12 +10,10 @@ counted per name and client address in the database and refused with 429 for a w
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
 import hmac
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
@@ -26,7 +26,7 @@ from .models import ApiKey, Site, SyncUser
 # Every API key starts with this, so a leaked one is recognisable (and secret scanners can match it).
 API_KEY_PREFIX = "ssk_"
 
-__all__ = ["AuthenticationFailed", "HardwareMismatch", "TooManyFailures", "authenticate_site"]
+__all__ = ["AuthenticationFailed", "HardwareMismatch", "TooManyFailures", "site_authenticate"]
 
 
 class AuthenticationFailed(Exception):
@@ -43,28 +43,6 @@ class ApiKeyRefused(AuthenticationFailed):
 
 class HardwareMismatch(Exception):
     """The request comes from another device than the one the site is bound to."""
-
-
-@dataclass(frozen=True)
-class BasicCredentials:
-    username: str
-    secret: str
-
-
-def parse_basic_header(header: str | None) -> BasicCredentials:
-    if not header:
-        raise AuthenticationFailed("Authentication required: send HTTP Basic credentials.")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded.strip():
-        raise AuthenticationFailed("Malformed Authorization header: expected 'Basic <base64>'.")
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise AuthenticationFailed("Malformed Authorization header: the credentials are not base64.") from exc
-    username, sep, secret = decoded.partition(":")
-    if not sep or not username:
-        raise AuthenticationFailed("Malformed Authorization header: expected 'name:sha256-of-password'.")
-    return BasicCredentials(username=username, secret=secret)
 
 
 def _success_key(kind: str, username: str, secret: str, password_hash: str) -> str:
@@ -103,39 +81,24 @@ def verify_secret(*, account: Site | SyncUser, kind: str, username: str, secret:
     return False
 
 
-def authenticate_site(
+def site_authenticate(
     *,
-    authorization: str | None,
+    username: str,
+    secrets: Sequence[str],
     hardware_id: str | None,
-    version: str = "",
-    from_site: str | None = None,
     check_hardware: bool = True,
     address: str = "unknown",
 ) -> Site:
-    """The site named by the Basic credentials, after the password and the hardware binding are checked.
-
-    For v1 only, and only when the operator enables them (docs/protocol-v1.md): the plain password, and
-    one shared legacy credential for which the site is the one named by `from_site`.
-    """
-    credentials = parse_basic_header(authorization)
-    check_not_locked(name=credentials.username, address=address)
-    legacy = version == "v1"
-    if legacy and settings.SYNC_V1_SHARED_USER and credentials.username == settings.SYNC_V1_SHARED_USER:
-        site = _v1_shared_site(credentials, from_site, address)
-        bind_hardware(site=site, hardware_id=hardware_id)
-        touch_last_seen(site)
-        return site
-    site = load_site(credentials.username)
+    """The site named `username`, when one of `secrets` (forms of its password's SHA-256 hex that the
+    protocol version accepts) matches, after its hardware binding is checked."""
+    check_not_locked(name=username, address=address)
+    site = load_site(username)
     refused = "Unknown or inactive site, or wrong password."
     if site is None or not site.is_active or site.is_primary:
-        spend_the_cost_of_a_check(credentials.secret)
-        raise refuse(name=credentials.username, address=address, message=refused)
-    if not verify_secret(account=site, kind="site", username=site.name, secret=credentials.secret) and not (
-        legacy
-        and settings.SYNC_V1_ALLOW_PLAIN_PASSWORD
-        and verify_secret(account=site, kind="site", username=site.name, secret=_sha256(credentials.secret))
-    ):
-        raise refuse(name=credentials.username, address=address, message=refused)
+        spend_the_cost_of_a_check(secrets[0])
+        raise refuse(name=username, address=address, message=refused)
+    if not any(verify_secret(account=site, kind="site", username=site.name, secret=s) for s in secrets):
+        raise refuse(name=username, address=address, message=refused)
     if check_hardware:
         # The online look-ups (/api/v4) send no device header: they read, and name only the caller's
         # own store, so the binding is checked by the sync calls alone.
@@ -173,80 +136,23 @@ def forget_site(name: str) -> None:
     cache.delete(_site_key(name))
 
 
-def _sha256(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _v1_shared_site(credentials: BasicCredentials, from_site: str | None, address: str) -> Site:
-    """The shared legacy credential: checked against its configured hash; the site is `from_site`."""
-    expected = settings.SYNC_V1_SHARED_PASSWORD_SHA256.strip().lower()
-    offered = [credentials.secret.strip().lower()]
-    if settings.SYNC_V1_ALLOW_PLAIN_PASSWORD:
-        offered.append(_sha256(credentials.secret))
-    # Both settings must be set: an empty hash would otherwise accept an empty password.
-    if not expected or not any(hmac.compare_digest(expected.encode(), s.encode()) for s in offered):
-        raise refuse(
-            name=credentials.username, address=address, message="Unknown or inactive site, or wrong password."
-        )
-    site_id = (from_site or "").strip()
-    readable = site_id.isascii() and site_id.isdigit() and len(site_id) <= 9
-    site = Site.objects.filter(pk=int(site_id)).first() if readable else None
-    if site is None or not site.is_active or site.is_primary:
-        raise AuthenticationFailed(
-            f"The shared v1 sync credential needs from_site to name an active satellite; "
-            f"from_site={site_id or '(missing)'} does not."
-        )
-    return site
-
-
-def authenticate_user(*, authorization: str | None, address: str = "unknown") -> SyncUser:
+def user_authenticate(*, username: str, secret: str, address: str = "unknown") -> SyncUser:
     """A mobile user logging in with `username:sha256(password)`; failures count like a site's."""
-    credentials = parse_basic_header(authorization)
-    check_not_locked(name=credentials.username, address=address)
-    user = SyncUser.objects.filter(username=credentials.username, is_active=True).first()
+    check_not_locked(name=username, address=address)
+    user = SyncUser.objects.filter(username=username, is_active=True).first()
     if user is None:
-        spend_the_cost_of_a_check(credentials.secret)
-    if user is None or not verify_secret(
-        account=user, kind="user", username=user.username, secret=credentials.secret
-    ):
-        raise refuse(name=credentials.username, address=address, message="Unknown user or wrong password.")
+        spend_the_cost_of_a_check(secret)
+    if user is None or not verify_secret(account=user, kind="user", username=user.username, secret=secret):
+        raise refuse(name=username, address=address, message="Unknown user or wrong password.")
     return user
 
 
-def authenticate_user_or_site(
-    *,
-    authorization: str | None,
-    hardware_id: str | None,
-    version: str = "",
-    from_site: str | None = None,
-    address: str = "unknown",
-) -> SyncUser | Site:
-    """The `user` call takes a user's own credentials (the mobile login) or a site's (the sync API).
-
-    The name decides: a site's name (or the shared v1 credential) goes to the site check, any other
-    name to the user check. A user who has the same name as a site is tried first with the user's own
-    password, so a mobile login is never shadowed by a site; only one failure is counted either way.
-    """
-    credentials = parse_basic_header(authorization)
-    shared_v1 = version == "v1" and bool(settings.SYNC_V1_SHARED_USER)
-    names_a_site = (shared_v1 and credentials.username == settings.SYNC_V1_SHARED_USER) or (
-        load_site(credentials.username) is not None
-    )
-    if not names_a_site:
-        return authenticate_user(authorization=authorization, address=address)
-    check_not_locked(name=credentials.username, address=address)
-    user = SyncUser.objects.filter(username=credentials.username, is_active=True).first()
-    if user is not None and verify_secret(
-        account=user, kind="user", username=user.username, secret=credentials.secret
-    ):
+def user_with_password(*, username: str, secret: str) -> SyncUser | None:
+    """The active user named `username` when `secret` is their password, else None (nothing counted)."""
+    user = SyncUser.objects.filter(username=username, is_active=True).first()
+    if user is not None and verify_secret(account=user, kind="user", username=user.username, secret=secret):
         return user
-    return authenticate_site(
-        authorization=authorization,
-        hardware_id=hardware_id,
-        version=version,
-        from_site=from_site,
-        address=address,
-    )
+    return None
 
 
 def bind_hardware(*, site: Site, hardware_id: str | None) -> None:
@@ -286,17 +192,6 @@ def touch_last_seen(site: Site) -> None:
         Site.objects.filter(pk=site.pk).update(last_seen_at=now)
         site.last_seen_at = now
         remember_site(site)
-
-
-def api_key_from_header(header: str | None) -> str:
-    """The raw key from `Authorization: <key>` or `Authorization: Bearer <key>`."""
-    value = (header or "").strip()
-    scheme, _, rest = value.partition(" ")
-    if scheme.lower() == "bearer":
-        value = rest.strip()
-    if not value:
-        raise ApiKeyRefused("Authentication required: send 'Authorization: Bearer <API key>'.")
-    return value
 
 
 def api_key_secret_hash(secret: str) -> str:

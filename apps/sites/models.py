@@ -14,10 +14,6 @@ def new_record_id() -> str:
     return uuid.uuid4().hex.upper()
 
 
-def sha256_hex_is_valid(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-
-
 class PasswordMixin(models.Model):
     """A password stored as Django's slow salted hash of the SHA-256 hex that clients send.
 

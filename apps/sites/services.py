@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -124,9 +124,7 @@ def apikey_clean_scopes(scopes: list[str] | str) -> list[str]:
     return cleaned
 
 
-def apikey_create(
-    *, name: str, scopes: list[str] | str, owner: AbstractBaseUser | None = None
-) -> tuple[ApiKey, str]:
+def apikey_create(*, name: str, scopes: list[str] | str, owner: User | None = None) -> tuple[ApiKey, str]:
     """A new API key and its raw value `ssk_<prefix>_<secret>`: the only time the secret exists in clear."""
     if not name.strip():
         raise SiteError("An API key needs a name that says what it is for.")

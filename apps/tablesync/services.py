@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 import orjson
 
-from apps.queue.db import atomic_with_retry
+from apps.lib.transactions import atomic_with_retry
 from apps.queue.fanout import fan_out
+from apps.records.changes import Action as ChangeAction
 from apps.records.changes import Change
 from apps.records.registry import get_registry
 from apps.records.registry_sync import sync_registry
@@ -115,7 +116,7 @@ def _apply(*, site: Site, operations: list[TableOperation]) -> TablePushResult:
         if state is None and (current is None or current.is_deleted):
             result.skipped += 1  # a delete of a record that does not exist: nothing to do
             continue
-        action = "delete" if state is None else "upsert"
+        action: ChangeAction = "delete" if state is None else "upsert"
         changes.append(Change(key[0], key[1], action, data=state))
     written = write_records(
         changes=changes, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk)

@@ -1,4 +1,4 @@
-"""The v2/v3 endpoints over HTTP (PROTOCOL.md sections 3 and 7): routes, parameters, refusals, shapes."""
+"""The v2/v3 endpoints over HTTP (docs/protocol.md, "Endpoints"): routes, parameters, refusals, shapes."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ nothing in the database (row counts and a checksum of every data table compared 
 
 Failed-login counts and the sync log are left out of the comparison: counting a refusal is their job.
 So are a site's hardware binding and last-seen time: valid credentials bind the device on first use
-(PROTOCOL.md section 2) whatever the rest of the request.
+(docs/protocol.md, "Sites and authentication") whatever the rest of the request.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Pushes from a v2/v3 satellite (PROTOCOL.md sections 4 and 6): applied once, bad records quarantined
-with their raw text, malformed bodies refused whole.
+"""Pushes from a v2/v3 satellite (docs/protocol.md, "Records" and "Pushes"): applied once, bad records
+quarantined with their raw text, malformed bodies refused whole.
 """
 
 from __future__ import annotations
@@ -178,6 +178,28 @@ def test_a_replayed_bad_record_is_not_quarantined_twice(sat):
     assert QuarantinedRecord.objects.filter(site_id=2, sync_id=bad["SyncID"]).count() == 1
 
 
+@pytest.mark.parametrize("case", ["unknown-record-type", "missing-record-id", "store-of-another-site"])
+def test_a_replay_after_a_lost_answer_is_told_the_record_is_still_quarantined(sat, case):
+    """A client whose first answer was lost must not take the replay's answer as "applied"."""
+    bad = BAD_RECORDS[case]
+    first = sat.push([bad, location("L1", sync_id="s1")])
+
+    replay = sat.push([bad, location("L1", sync_id="s1")])
+
+    assert replay["quarantinedRecords"] == first["quarantinedRecords"]
+    assert (replay["applied"], replay["duplicates"], replay["quarantined"]) == (0, 1, 1)
+
+
+def test_a_replay_of_a_record_the_operator_resolved_is_a_plain_duplicate(sat):
+    bad = BAD_RECORDS["unknown-record-type"]
+    sat.push([bad])
+    QuarantinedRecord.objects.filter(sync_id=bad["SyncID"]).update(status=QuarantinedRecord.Status.DISCARDED)
+
+    replay = sat.push([bad])
+
+    assert (replay["duplicates"], replay["quarantined"], replay["quarantinedRecords"]) == (1, 0, [])
+
+
 GOOD_THEN_NUMBER = b"[" + orjson.dumps(location("L1", sync_id="s1")) + b", 1]"
 
 
@@ -227,7 +249,7 @@ def test_awkward_text_is_stored_and_delivered_exactly_as_pushed(sat, other):
 
 def test_a_batch_larger_than_one_statement_is_written_whole(sat, other, monkeypatch):
     # A tiny statement size makes the write path split the batch (on MariaDB) as a large push would.
-    monkeypatch.setattr("apps.records.sql.MAX_STATEMENT_BYTES", 300)
+    monkeypatch.setattr("apps.lib.sql.MAX_STATEMENT_BYTES", 300)
     records = [name(f"N{i}", f"clinic {i}", sync_id=f"s{i}") for i in range(25)]
 
     with CaptureQueriesContext(connection) as captured:

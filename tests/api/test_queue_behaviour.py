@@ -1,5 +1,6 @@
-"""Queue semantics seen by a v2/v3 satellite (PROTOCOL.md sections 4 and 5): peek then acknowledge,
-oldest first, newest state under a new SyncID, and the pull format (lowercase `data`, string values).
+"""Queue semantics seen by a v2/v3 satellite (docs/protocol.md, "Records" and "Queues"): peek then
+acknowledge, oldest first, newest state under a new SyncID, and the pull format (lowercase `data`, string
+values).
 """
 
 from __future__ import annotations

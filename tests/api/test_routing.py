@@ -1,4 +1,4 @@
-"""Routing of changes to satellites' queues, and what an initial dump queues (PROTOCOL.md section 5)."""
+"""Routing of changes to satellites' queues, and what an initial dump queues (docs/protocol.md, "Queues")."""
 
 from __future__ import annotations
 

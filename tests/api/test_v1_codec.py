@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from apps.api.codecs import fields, named
+from apps.api.codecs import named, numbered
 from apps.queue.selectors import QueuedRecord
 from apps.records.changes import Change, Refusal
 from apps.records.registry import get_registry
@@ -37,13 +37,13 @@ def v1(**overrides: Any) -> dict[str, Any]:
 
 
 def decoded(item: dict[str, Any]) -> Change:
-    result = fields.decode_record(item)
+    result = numbered.decode_record(item)
     assert isinstance(result, Change), result
     return result
 
 
 def refused(item: dict[str, Any]) -> Refusal:
-    result = fields.decode_record(item)
+    result = numbered.decode_record(item)
     assert isinstance(result, Refusal), result
     return result
 
@@ -150,7 +150,7 @@ def test_a_delete_needs_a_key_too() -> None:
 
 
 def test_a_batch_is_split_into_changes_and_refusals_in_order() -> None:
-    changes, refusals = fields.decode_records(
+    changes, refusals = numbered.decode_records(
         [
             v1(SyncID="a"),
             v1(SyncID="b", TableNumber=999),
@@ -175,7 +175,7 @@ def queued(change_type: str, wire: dict[str, str], merged_into: str = "") -> Que
 
 def test_a_pulled_record_carries_its_fields_in_number_order_with_string_values() -> None:
     row = queued("U", {"order_number": "3", "units": "tab", "ID": "U1", "comment": ""})
-    assert orjson.loads(fields.encode_records([row])) == [
+    assert orjson.loads(numbered.encode_records([row])) == [
         {
             "SyncID": "41",
             "TableNumber": UNIT_NUMBER,
@@ -191,7 +191,7 @@ def test_a_pulled_record_carries_its_fields_in_number_order_with_string_values()
 
 def test_a_pulled_delete_has_no_fields_and_a_merge_names_both_records() -> None:
     deleted, merged = orjson.loads(
-        fields.encode_records([queued("D", {"ID": "U1"}), queued("M", {"ID": "U1"}, merged_into="U2")])
+        numbered.encode_records([queued("D", {"ID": "U1"}), queued("M", {"ID": "U1"}, merged_into="U2")])
     )
     assert "fields" not in deleted and "values" not in deleted
     assert (deleted["SyncType"], deleted["KeyFieldID"]) == ("D", ID)
@@ -201,5 +201,5 @@ def test_a_pulled_delete_has_no_fields_and_a_merge_names_both_records() -> None:
 
 def test_what_is_pulled_decodes_back_to_the_same_data() -> None:
     wire = {"ID": "U1", "units": "tab", "comment": "é ✓", "order_number": "2"}
-    [envelope] = orjson.loads(fields.encode_records([queued("I", wire)]))
+    [envelope] = orjson.loads(numbered.encode_records([queued("I", wire)]))
     assert decoded(envelope).data == wire

@@ -26,8 +26,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.api.codecs import fields as v1_codec
 from apps.api.codecs import named as v3_codec
+from apps.api.codecs import numbered as v1_codec
 from apps.queue.services import apply_primary_changes
 from apps.records.fieldtypes import EMPTY_WIRE, text_wire, to_wire
 from apps.records.registry import RecordTypeSpec, get_registry

@@ -13,24 +13,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from apps.imports.models import ImportRun, ImportSchedule
 from apps.imports.services import AlreadyRunning, TooSoon, run_due, run_now
 from apps.records.models import Record
+from tests.support import mariadb_in_parallel
 
 from .conftest import csv_schedule, write_csv
 
-pytestmark = [
-    pytest.mark.mariadb,
-    pytest.mark.skipif(
-        connection.vendor != "mysql",
-        reason="needs MySQL/MariaDB: SQLite serialises writers, so there is no parallelism to test",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = mariadb_in_parallel()
 
 RUNNERS = 4
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Count
 
 from apps.queue.models import QueueEntry
@@ -31,16 +30,9 @@ from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
 from apps.records.transfers import counterpart_id
-from tests.support import SyncClient, client_for, make_site, record, use_galera_node
+from tests.support import SyncClient, client_for, make_site, mariadb_in_parallel, record, use_galera_node
 
-pytestmark = [
-    pytest.mark.mariadb,
-    pytest.mark.skipif(
-        connection.vendor != "mysql",
-        reason="needs MySQL/MariaDB: SQLite serialises writers, so there is no parallelism to test",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = mariadb_in_parallel()
 
 SITES = tuple(range(2, 8))
 STORES = {site: f"STORE{site}" for site in SITES}
@@ -229,7 +221,7 @@ def run_in_thread(target: Callable[..., None], errors: list[str], start: threadi
 
 
 def routed_sites(key: Key, store_id: str) -> set[int]:
-    """PROTOCOL.md section 5: central data everywhere, store data (invoices included) home only."""
+    """docs/protocol.md, "Queues": central data everywhere, store data (invoices included) home only."""
     if key[0] in CENTRAL_TYPES:
         return set(SITES)
     return {SITE_OF_STORE[store_id]}

@@ -5,7 +5,7 @@ agree with the model.
 The model is deliberately simple: the central store is a dict of live records, every site's queue is an
 ordered dict of pending records (a newer change moves a record to the tail under a new SyncID), and
 every satellite keeps a replica built only from what it pushed and what it pulled. Routing is computed
-by the model from PROTOCOL.md section 5, independently of the server's SQL.
+by the model from docs/protocol.md, "Queues", independently of the server's SQL.
 
 An initial dump is a snapshot (docs/protocol.md): its records lead the queue in dump order (dump_order,
 table number, record key) and are never written as queue rows; a record changed after the dump leaves
@@ -21,29 +21,20 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from apps.queue.models import PushedSyncId, QuarantinedRecord, QueueEntry, SnapshotCursor, SyncLog
+from apps.queue.models import QueueEntry
 from apps.queue.services import apply_primary_changes
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record, RecordType
 from apps.sites.models import PRIMARY_SITE_ID, Site
+from tests.stateful import SITES, STORES, forget_sync_state, run_machine
 from tests.support import SyncClient, client_for, make_site, record
 
 pytestmark = pytest.mark.django_db
 
-SITES = (2, 3, 4)
-STORES = {site: f"STORE{site}" for site in SITES}
 NAMES = {site: f"NAME_STORE{site}" for site in SITES}
 SITE_OF_STORE = {store: site for site, store in STORES.items()}
 CUSTOMER_NAME = "NAME_CUSTOMER"  # a customer that is no store anywhere: its invoices stay home
@@ -117,7 +108,7 @@ class Placement:
 
 
 def routed_sites(key: Key, placement: Placement) -> set[int]:
-    """PROTOCOL.md section 5: central data everywhere, store data home. An invoice to another store
+    """docs/protocol.md, "Queues": central data everywhere, store data home. An invoice to another store
     stays home too: its other party gets a supplier invoice of its own once the invoice is finalised,
     which these (never finalised) transactions are not; tests/records/test_transfer_model.py models
     that."""
@@ -132,8 +123,7 @@ class QueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         # Every example starts from empty queues and an empty central store; the sites stay.
-        for model in (QueueEntry, SnapshotCursor, PushedSyncId, QuarantinedRecord, SyncLog, Record):
-            model.objects.all().delete()
+        forget_sync_state()
         self.central: dict[Key, dict[str, Any]] = {}  # live records, as pushed (typed values)
         self.change_type: dict[Key, str] = {}
         self.placement: dict[Key, Placement] = {}  # every record ever written, deleted ones too
@@ -253,7 +243,7 @@ class QueueMachine(RuleBasedStateMachine):
         assert row["StoreID"] == self.placement[key].store_id, row
         if key in self.central:
             assert row["SyncType"] == self.change_type[key], row
-            # Values travel as strings (PROTOCOL.md section 4).
+            # Values travel as strings (docs/protocol.md, "Records").
             assert row["data"] == wire_record(key[0], self.central[key]), row
         else:
             assert row["SyncType"] == "D", row
@@ -460,12 +450,4 @@ class QueueMachine(RuleBasedStateMachine):
 def test_the_queue_agrees_with_a_model_of_routing_acks_replays_and_dumps():
     Site.objects.get_or_create(id=PRIMARY_SITE_ID, defaults={"name": "primary"})
     QueueMachine.clients = {site: client_for(make_site(site)) for site in SITES}
-    run_state_machine_as_test(
-        QueueMachine,
-        settings=hypothesis_settings(
-            max_examples=30,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_machine(QueueMachine, examples=30, steps=30)

@@ -14,25 +14,15 @@ import random
 import threading
 from typing import Any
 
-import pytest
-from django.db import connection
-
 from apps.queue.models import QueueEntry, SnapshotCursor
 from apps.queue.services import apply_primary_changes
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
 from tests.queue.test_concurrency import apply_pulled, run_in_thread
-from tests.support import SyncClient, client_for, make_site, record
+from tests.support import SyncClient, client_for, make_site, mariadb_in_parallel, record
 
-pytestmark = [
-    pytest.mark.mariadb,
-    pytest.mark.skipif(
-        connection.vendor != "mysql",
-        reason="needs MySQL/MariaDB: SQLite serialises writers, so there is no parallelism to test",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = mariadb_in_parallel()
 
 DUMPED_SITE, PUSHING_SITE = 2, 3
 ITEMS = 240

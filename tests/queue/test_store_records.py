@@ -13,7 +13,7 @@ from django.test import Client
 from apps.records.models import Record
 from apps.sites.models import Store
 from apps.sites.services import site_create
-from tests.queue.test_loadrecords import load, write
+from tests.api.test_loadrecords import load, write
 from tests.support import SyncClient, client_for, make_site, primary_upsert
 
 pytestmark = pytest.mark.django_db

@@ -13,26 +13,15 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, Phase
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from apps.queue.models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
 from apps.records.models import Record
 from apps.records.transfers import counterpart_id
+from tests.stateful import SITES, STORES, forget_sync_state, run_machine
 from tests.support import SyncClient, client_for, make_site, record
 
 pytestmark = pytest.mark.django_db
-
-SITES = (2, 3, 4)
-STORES = {site: f"STORE{site}" for site in SITES}
 
 
 @dataclass(frozen=True)
@@ -81,8 +70,7 @@ class TransferMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        for model in (QueueEntry, PushedSyncId, QuarantinedRecord, SyncLog, Record):
-            model.objects.all().delete()
+        forget_sync_state()
         self.documents: dict[str, Document] = {}
         self.pushes: dict[int, list[list[dict[str, Any]]]] = {site: [] for site in SITES}
         self.replica: dict[int, dict[tuple[str, str], dict[str, str]]] = {site: {} for site in SITES}
@@ -90,15 +78,10 @@ class TransferMachine(RuleBasedStateMachine):
 
     def envelope(self, site: int, record_type: str, record_id: str, data: dict[str, Any] | None) -> dict:
         sync_id = f"{site}-{next(self.sync_ids)}"
-        if data is None:
-            return {
-                "SyncID": sync_id,
-                "RecordType": record_type,
-                "RecordID": record_id,
-                "SyncType": "D",
-                "StoreID": STORES[site],
-            }
-        return record(record_type, record_id, data, sync_id=sync_id, store_id=STORES[site])
+        sync_type = "D" if data is None else "U"
+        return record(
+            record_type, record_id, data or {}, sync_id=sync_id, store_id=STORES[site], sync_type=sync_type
+        )
 
     @rule(
         site=st.sampled_from(SITES),
@@ -226,14 +209,5 @@ class TransferMachine(RuleBasedStateMachine):
 
 def test_transfers_among_three_sites_create_each_counterpart_once_whatever_the_replays_and_lost_acks():
     TransferMachine.clients = {site: client_for(make_site(site)) for site in SITES}
-    run_state_machine_as_test(
-        TransferMachine,
-        settings=hypothesis_settings(
-            max_examples=25,
-            stateful_step_count=25,
-            deadline=None,
-            # No shrinking: it takes minutes on this machine, and a failure prints its steps anyway.
-            phases=[Phase.explicit, Phase.reuse, Phase.generate],
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    # No shrinking: it takes minutes on this machine, and a failure prints its steps anyway.
+    run_machine(TransferMachine, examples=25, steps=25, shrink=False)

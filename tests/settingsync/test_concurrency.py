@@ -10,20 +10,14 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from apps.settingsync.models import SettingsDocument, SettingsVersion
 from apps.sites.services import apikey_create
 from tests.settingsync.support import save, update
+from tests.support import mariadb_in_parallel
 
-pytestmark = [
-    pytest.mark.mariadb,
-    pytest.mark.skipif(
-        connection.vendor != "mysql",
-        reason="needs MySQL/MariaDB: SQLite serialises writers, so there is no race to test",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = mariadb_in_parallel("SQLite serialises writers, so there is no race to test")
 
 ROUNDS = 15
 OLDER = "2026-03-01T10:00:00.000Z"

@@ -1,4 +1,4 @@
-"""Authentication of sites over HTTP (PROTOCOL.md section 2), for v2 and v3.
+"""Authentication of sites over HTTP (docs/protocol.md, "Sites and authentication"), for v2 and v3.
 
 HTTP Basic with `site name : sha256 hex of the password`, the hardware binding of the
 `msupply-site-uuid` header, throttling of repeated failures, and the cache of verified credentials.
@@ -19,7 +19,7 @@ from tests.support import basic_auth, client_for, json_error, make_site, record
 
 pytestmark = pytest.mark.django_db
 
-# PROTOCOL.md section 2: user `username`, password `password`.
+# docs/protocol.md, "Sites and authentication": user `username`, password `password`.
 KNOWN_VECTOR = (
     "Basic dXNlcm5hbWU6NWU4ODQ4OThkYTI4MDQ3MTUxZDBlNTZmOGRjNjI5Mjc3MzYw"
     "M2QwZDZhYWJiZGQ2MmExMWVmNzIxZDE1NDJkOA=="

@@ -54,6 +54,20 @@ def test_a_change_that_fails_five_times_in_transit_becomes_an_error_and_waits_fo
     assert orjson.loads(Record.objects.get(record_id="N1").data)["name"] == "Clinic"
 
 
+def test_a_quarantined_push_whose_answer_was_lost_is_an_error_not_synced(satellite):
+    a = satellite(2)
+    a.agent.cycle()
+    a.agent.enqueue(record_type="no_such_table", record_id="X1", data={"ID": "X1"})
+    a.proxy.inject("ok", "drop_after")  # the primary quarantines the record; its answer is lost
+
+    a.agent.cycle()
+    a.agent.cycle()  # the same SyncID again: the primary says it is still in quarantine
+
+    (entry,) = a.agent.state.entries()
+    assert entry.status == ERROR
+    assert "quarantined by the primary" in entry.last_error
+
+
 def test_backoff_grows_with_jitter_and_honours_retry_after_and_an_answer_resets_it(satellite):
     a = satellite(2, backoff_base=2, backoff_max=60, interval=30)
     a.proxy.inject("drop_before", "drop_before", "drop_before", "drop_before", "503")

@@ -1,4 +1,5 @@
-"""What every wire format shares: reading a push body, and the envelope of a refused record."""
+"""What every wire format shares: reading a push or an acknowledge body, and the envelope of a refused
+record."""
 
 from __future__ import annotations
 
@@ -59,12 +60,31 @@ def parse_push_body(body: bytes) -> list[dict[str, Any]]:
     return document
 
 
+def parse_ack_body(body: bytes) -> list[str]:
+    if not body.strip():
+        return []
+    document = load_json(body)
+    if isinstance(document, dict):
+        for key in ("SyncRecordIDs", "syncIDs", "SyncIDs"):
+            if key in document:
+                document = document[key]
+                break
+        else:
+            raise BadRequest('Send the SyncIDs as an array, or as {"SyncRecordIDs": [...]}.')
+    if not isinstance(document, list) or not all(isinstance(i, str | int) for i in document):
+        raise BadRequest("The SyncIDs must be an array of strings.")
+    return [str(i) for i in document]
+
+
 def split_decoded(decoded: Iterable[Change | Refusal]) -> tuple[list[Change], list[Refusal]]:
     """Changes to apply and records to quarantine, each in the order they were pushed."""
     changes: list[Change] = []
     refused: list[Refusal] = []
     for item in decoded:
-        (refused if isinstance(item, Refusal) else changes).append(item)
+        if isinstance(item, Refusal):
+            refused.append(item)
+        else:
+            changes.append(item)
     return changes, refused
 
 

@@ -7,11 +7,12 @@ stored as `Record.wire`, so a pull only splices it in).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from apps.queue.selectors import QueuedRecord
+from apps.queue.selectors import QueuedRow
 from apps.records.changes import Change, Refusal
 
 from .common import SYNC_TYPES, refusal, split_decoded, text
@@ -56,7 +57,7 @@ def decode_record(item: dict[str, Any]) -> Change | Refusal:
     )
 
 
-def encode_records(rows: list[QueuedRecord]) -> bytes:
+def encode_records(rows: Sequence[QueuedRow]) -> bytes:
     """The pull body. Rows are unpacked by position: this loop runs for every record pulled."""
     envelopes = []
     for sync_id, record_type, record_id, change_type, store_id, wire, merged_into in rows:

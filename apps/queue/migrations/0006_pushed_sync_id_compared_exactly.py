@@ -3,7 +3,7 @@ three."""
 
 from django.db import migrations
 
-from apps.records.sql import make_ids_exact
+from apps.lib.sql import make_ids_exact
 
 
 def forwards(apps, schema_editor):

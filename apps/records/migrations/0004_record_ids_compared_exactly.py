@@ -4,7 +4,7 @@ while the code kept them apart, and the push failed."""
 
 from django.db import migrations
 
-from apps.records.sql import make_ids_exact
+from apps.lib.sql import make_ids_exact
 
 COLUMNS = ("record_id", "store_id", "ref_id", "transfer_name_id", "merged_into")
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from apps.queue.services import purge_old
+from apps.queue.services import history_purge
 from apps.queue.signals import purge_requested
 from apps.sites.lockout import forget_old_failures
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        removed = purge_old(now=now)
+        removed = history_purge(now=now)
         failures = forget_old_failures()
         self.stdout.write(
             f"Removed {removed['pushed_sync_ids']} pushed SyncIDs older than "

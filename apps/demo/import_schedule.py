@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ..models import DataSource, ImportSchedule
-from ..services import compute_next_sync
+from apps.imports.models import DataSource, ImportSchedule
+from apps.imports.services import compute_next_sync
 
 BUNDLED_CSV = Path(__file__).resolve().parent / "items.csv"
 DEMO_PATH = "demo/items.csv"
@@ -43,3 +43,12 @@ def ensure_demo_schedule() -> ImportSchedule:
         schedule.next_sync_at = compute_next_sync(schedule)
         schedule.save()
     return schedule
+
+
+def schedule_summary(schedule: ImportSchedule) -> str:
+    """The line `demodata` prints about the schedule."""
+    return (
+        f"Import schedule '{schedule.name}' (id {schedule.pk}): daily at {schedule.sync_time} UTC from "
+        f"{schedule.source.path} under IMPORTS_FILE_ROOT; run it now with "
+        f"`manage.py runimport {schedule.pk}`."
+    )

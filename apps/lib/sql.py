@@ -1,19 +1,23 @@
-"""Multi-row INSERTs of plain tuples, written for each database the way it is fastest.
+"""The SQL that differs between SQLite and MySQL/MariaDB, and multi-row INSERTs of plain tuples written
+for each database the way it is fastest. The only module that asks which database it talks to.
 
 SQLite binds parameters itself, so rows go to `executemany`. mysqlclient binds them on the client: it
 calls `Connection.literal` (Python) for every value and runs MySQL's charset-aware escaping over every
-byte, which for a push of 500 records (1.2 MB of JSON) took 17 of the upsert's 41 ms. On MySQL and
-MariaDB the VALUES list is therefore written here: integers as digits, text as a hex literal with a
-charset introducer (`_utf8mb4 X'4142'` is the string 'AB'). `bytes.hex()` is one C pass, and a hex
-literal cannot end early whatever the text holds (quotes, backslashes, NUL), in any SQL mode.
+byte, which took a large share of a push's upsert (docs/performance.md, "Measurements behind the
+code"). On MySQL and MariaDB the VALUES list is therefore written here: integers as digits, text as
+a hex literal with a charset introducer (`_utf8mb4 X'4142'` is the string 'AB'). `bytes.hex()` is one
+C pass, and a hex literal cannot end early whatever the text holds (quotes, backslashes, NUL), in any
+SQL mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.utils import CursorWrapper
 
 # Largest statement text one call sends. Below every current default of max_allowed_packet (4 MB in
@@ -22,6 +26,7 @@ from django.db.backends.utils import CursorWrapper
 MAX_STATEMENT_BYTES = 3 << 20
 
 Row = Sequence[object]
+Item = TypeVar("Item")
 
 # Room left in a packet for the statement around the largest row (columns, keys, ON DUPLICATE KEY).
 STATEMENT_ROOM = 64 << 10
@@ -52,7 +57,7 @@ def max_row_bytes(size: int) -> int:
 
 def insert_rows(
     cursor: CursorWrapper, *, head: str, rows: Sequence[Row], tail: str = "", returning: str = ""
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Run `head VALUES (...), (...) tail` for the rows, in as few statements as the size limit allows.
 
     `head` is e.g. "INSERT INTO t (a, b)" and `tail` an ON DUPLICATE KEY / ON CONFLICT clause. Values
@@ -65,10 +70,10 @@ def insert_rows(
         if returning:
             raise ValueError("RETURNING from a multi-row INSERT is only written for MariaDB here")
         marks = ", ".join(["%s"] * len(rows[0]))
-        cursor.executemany(f"{head} VALUES ({marks}) {tail}", rows)
+        cursor.executemany(f"{head} VALUES ({marks}) {tail}", rows)  # type: ignore[arg-type]
         return []
     suffix = f"{tail} RETURNING {returning}" if returning else tail
-    written: list[tuple] = []
+    written: list[tuple[Any, ...]] = []
     values: list[str] = []
     size = 0
     for row in rows:
@@ -84,12 +89,22 @@ def insert_rows(
     return written
 
 
-def conflict_target(*unique_fields: str) -> dict[str, list[str]]:
+def conflict_target(*unique_fields: str) -> dict[str, Any]:
     """`bulk_create(update_conflicts=True, ...)` keywords naming the unique key: SQLite's ON CONFLICT
     needs it, MySQL's ON DUPLICATE KEY UPDATE takes none (and Django refuses one there)."""
     if connection.features.supports_update_conflicts_with_target:
         return {"unique_fields": list(unique_fields)}
     return {}
+
+
+def upsert_tail(*, key: Sequence[str], updated: Sequence[str]) -> str:
+    """The clause after a multi-row INSERT that updates `updated` columns of rows whose unique `key`
+    exists already (ON DUPLICATE KEY UPDATE on MySQL/MariaDB, ON CONFLICT ... DO UPDATE on SQLite)."""
+    if is_mysql():
+        return "ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUES({c})" for c in updated)
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET " + ", ".join(
+        f"{c} = excluded.{c}" for c in updated
+    )
 
 
 def can_return_rows() -> bool:
@@ -121,7 +136,7 @@ def sql_literal(value: object) -> str:
     raise TypeError(f"no SQL literal for {type(value).__name__} values; pass str, int, bool or None")
 
 
-def exact_collation(db_connection) -> str:
+def exact_collation(db_connection: Any) -> str:  # a MySQL DatabaseWrapper
     """The collation under which ids compare exactly, as in Python and SQLite: binary, and without
     padding (a trailing space makes another id). MariaDB and MySQL 8 name it differently; MySQL before
     8.0.17 has only the padded binary one."""
@@ -130,7 +145,9 @@ def exact_collation(db_connection) -> str:
     return "utf8mb4_0900_bin" if db_connection.mysql_version >= (8, 0, 17) else "utf8mb4_bin"
 
 
-def make_ids_exact(schema_editor, table: str, columns: tuple[str, ...], *, exact: bool = True) -> None:
+def make_ids_exact(
+    schema_editor: BaseDatabaseSchemaEditor, table: str, columns: tuple[str, ...], *, exact: bool = True
+) -> None:
     """Give id columns (VARCHAR(100) NOT NULL) the exact collation; or back to the table's default.
 
     Only MySQL/MariaDB: SQLite compares text exactly already. Not in the models, because SQLite has no
@@ -142,3 +159,30 @@ def make_ids_exact(schema_editor, table: str, columns: tuple[str, ...], *, exact
     collate = f" COLLATE {exact_collation(db_connection)}" if exact else ""
     changes = ", ".join(f"MODIFY {c} VARCHAR(100) CHARACTER SET utf8mb4{collate} NOT NULL" for c in columns)
     schema_editor.execute(f"ALTER TABLE {table} {changes}")
+
+
+def is_mysql() -> bool:
+    return connection.vendor == "mysql"
+
+
+def replace_into() -> str:
+    """INSERT that first deletes a row with the same unique key (a new auto-increment id)."""
+    return "REPLACE INTO" if is_mysql() else "INSERT OR REPLACE INTO"
+
+
+def insert_ignore() -> str:
+    """INSERT that skips rows whose unique key exists already."""
+    return "INSERT IGNORE INTO" if is_mysql() else "INSERT OR IGNORE INTO"
+
+
+def ordered_join() -> str:
+    """A join that keeps the order the tables are written in (MySQL's STRAIGHT_JOIN, SQLite's CROSS JOIN)."""
+    return "STRAIGHT_JOIN" if is_mysql() else "CROSS JOIN"
+
+
+def chunks(items: list[Item], size: int) -> list[list[Item]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)

@@ -8,11 +8,11 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from apps.queue.services import apply_primary_changes
 from apps.records.changes import Change
 
-from ..services import apply_primary_changes
 from .dataset import DemoResult, TableCount, ensure_sites, generate_dataset
-from .records import BATCH, DemoSize, Record
+from .generators import BATCH, DemoSize, RecordData
 
 
 # Writing it ------------------------------------------------------------------------------------
@@ -54,8 +54,8 @@ def seed_demo(
     return result
 
 
-def _batched(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
+def _batched(records: Iterable[RecordData], size: int) -> Iterator[list[RecordData]]:
+    batch: list[RecordData] = []
     for record in records:
         batch.append(record)
         if len(batch) >= size:
@@ -65,7 +65,7 @@ def _batched(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield batch
 
 
-def _apply(record_type: str, batch: list[Record], count: TableCount, result: DemoResult) -> None:
+def _apply(record_type: str, batch: list[RecordData], count: TableCount, result: DemoResult) -> None:
     changes = [
         Change(
             record_type=record_type,

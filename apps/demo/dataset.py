@@ -10,12 +10,12 @@ from apps.records.changes import Refusal
 from apps.sites.models import Site, Store, SyncUser
 from apps.sites.services import site_create, store_create, sync_user_create
 
-from .records import (
+from .generators import (
     CATEGORIES,
     NAME_KINDS,
     UNITS,
     DemoSize,
-    Record,
+    RecordData,
     generate_item,
     generate_item_category,
     generate_item_line,
@@ -147,7 +147,7 @@ class _State:
     transactions: list[tuple[str, bool, list[tuple[_Stock, int]]]] = field(default_factory=list)
 
 
-Table = tuple[str, int, Iterator[Record]]
+Table = tuple[str, int, Iterator[RecordData]]
 
 
 def generate_dataset(*, size: DemoSize, sites: list[DemoSite], seed: int) -> Iterator[Table]:
@@ -168,7 +168,7 @@ def generate_dataset(*, size: DemoSize, sites: list[DemoSite], seed: int) -> Ite
     yield "unit", len(units), iter(units)
 
     rng = rng_for("item_category")
-    categories: list[Record] = []
+    categories: list[RecordData] = []
     for n, (top, subs) in enumerate(CATEGORIES.items()):
         parent = generate_item_category(rng, description=top, sort_order=n)
         categories.append(parent)
@@ -224,7 +224,7 @@ def _batches(rng: random.Random) -> int:
     return 0 if r < 0.4 else (2 if r > 0.85 else 1)
 
 
-def _items(rng: random.Random, size: DemoSize, state: _State) -> Iterator[Record]:
+def _items(rng: random.Random, size: DemoSize, state: _State) -> Iterator[RecordData]:
     accounts = (new_id(rng), new_id(rng), new_id(rng))
     for n in range(size.items):
         record = generate_item(
@@ -239,7 +239,7 @@ def _items(rng: random.Random, size: DemoSize, state: _State) -> Iterator[Record
         yield record
 
 
-def _names(rng: random.Random, size: DemoSize, sites: list[DemoSite], state: _State) -> Iterator[Record]:
+def _names(rng: random.Random, size: DemoSize, sites: list[DemoSite], state: _State) -> Iterator[RecordData]:
     for site in sites:
         yield generate_name(rng, kind="store", record_id=site.name_id, name=site.store_name,
                             code=site.store_code)  # fmt: skip
@@ -256,7 +256,7 @@ def _names(rng: random.Random, size: DemoSize, sites: list[DemoSite], state: _St
             yield record
 
 
-def _item_store_joins(rng: random.Random, state: _State) -> Iterator[Record]:
+def _item_store_joins(rng: random.Random, state: _State) -> Iterator[RecordData]:
     for store, visible in state.visible_items.items():
         locations = state.locations.get(store, [""])
         for i in visible:
@@ -283,14 +283,14 @@ def _plan_name_visibility(rng: random.Random, sites: list[DemoSite], state: _Sta
             state.visible_names[home.store_id]["patient"].append(patient)
 
 
-def _name_store_joins(rng: random.Random, state: _State) -> Iterator[Record]:
+def _name_store_joins(rng: random.Random, state: _State) -> Iterator[RecordData]:
     for store, kinds in state.visible_names.items():
         for ids in kinds.values():
             for name_id in ids:
                 yield generate_name_store_join(rng, name_id=name_id, store_id=store)
 
 
-def _item_lines(rng: random.Random, plan: dict[str, list[int]], state: _State) -> Iterator[Record]:
+def _item_lines(rng: random.Random, plan: dict[str, list[int]], state: _State) -> Iterator[RecordData]:
     for store, item_indexes in plan.items():
         suppliers = state.visible_names[store]["supplier"] or state.names["supplier"] or [""]
         locations = state.locations.get(store, [""])
@@ -317,7 +317,7 @@ def _item_lines(rng: random.Random, plan: dict[str, list[int]], state: _State) -
 
 def _transactions(
     rng: random.Random, size: DemoSize, sites: list[DemoSite], state: _State
-) -> Iterator[Record]:
+) -> Iterator[RecordData]:
     """Customer invoices, supplier invoices, and transfers from the pharmacy to the clinics."""
     shares = [0.5] + [0.5 / (len(sites) - 1)] * (len(sites) - 1) if len(sites) > 1 else [1.0]
     counts = [round(size.transactions * share) for share in shares]
@@ -356,7 +356,7 @@ def _transactions(
             yield record
 
 
-def _trans_lines(rng: random.Random, state: _State) -> Iterator[Record]:
+def _trans_lines(rng: random.Random, state: _State) -> Iterator[RecordData]:
     for transaction_id, stock_in, lines in state.transactions:
         for number, (stock, quantity) in enumerate(lines, 1):
             yield generate_trans_line(

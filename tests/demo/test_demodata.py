@@ -5,15 +5,9 @@ import orjson
 import pytest
 from django.core.management import call_command
 
-from apps.queue.demodata import (
-    GENERATORS,
-    DemoSite,
-    DemoSize,
-    generate_dataset,
-    generate_item,
-    generate_record,
-    seed_demo,
-)
+from apps.demo.dataset import DemoSite, generate_dataset
+from apps.demo.generators import GENERATORS, DemoSize, generate_item, generate_record
+from apps.demo.seeding import seed_demo
 from apps.queue.models import QuarantinedRecord, QueueEntry
 from apps.records.changes import Change
 from apps.records.models import Record

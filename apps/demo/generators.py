@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-Record = dict[str, Any]
+# One generated record: field name to value, as a client would send it.
+RecordData = dict[str, Any]
 BATCH = 500
 NO_DATE = "0000-00-00"
 # A fixed "today" keeps a second run with the same seed byte-identical (nothing updated).
@@ -118,7 +119,7 @@ def _id_or_new(rng: random.Random, value: str | None) -> str:
 
 
 # One record of each kind -----------------------------------------------------------------------
-def generate_unit(rng: random.Random, *, units: str | None = None, order_number: int = 0) -> Record:
+def generate_unit(rng: random.Random, *, units: str | None = None, order_number: int = 0) -> RecordData:
     units = units or rng.choice(UNITS)
     return {
         "ID": new_id(rng),
@@ -130,8 +131,8 @@ def generate_unit(rng: random.Random, *, units: str | None = None, order_number:
 
 def generate_item_category(
     rng: random.Random, *, description: str, parent_id: str = "", sort_order: int = 0
-) -> Record:
-    record: Record = {"Description": description, "ID": new_id(rng), "custom_data": None}
+) -> RecordData:
+    record: RecordData = {"Description": description, "ID": new_id(rng), "custom_data": None}
     if parent_id:
         record["parent_ID"] = parent_id
     record.update(sort_order=sort_order, summary_only=False)
@@ -145,7 +146,7 @@ def generate_item(
     unit_ids: dict[str, str] | None = None,
     category_id: str | None = None,
     account_ids: tuple[str, str, str] | None = None,
-) -> Record:
+) -> RecordData:
     stem, suffix = rng.choice(STEMS), rng.choice(SUFFIXES)
     form, unit, form_code = rng.choice(FORMS)
     strength = rng.choice(STRENGTHS)
@@ -243,7 +244,7 @@ def generate_name(
     name: str | None = None,
     code: str | None = None,
     index: int = 0,
-) -> Record:
+) -> RecordData:
     """A `name`: a patient, a customer facility, a supplier company or a store's own name."""
     patient = kind == "patient"
     first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -364,8 +365,8 @@ def generate_store(
     code: str = "STO",
     name_id: str | None = None,
     site_id: int = 1,
-) -> Record:
-    record: Record = {
+) -> RecordData:
+    record: RecordData = {
         "ID": _id_or_new(rng, store_id),
         "name": name,
         "code": code,
@@ -393,7 +394,7 @@ def generate_store(
     return record
 
 
-def generate_location(rng: random.Random, *, store_id: str | None = None, index: int = 0) -> Record:
+def generate_location(rng: random.Random, *, store_id: str | None = None, index: int = 0) -> RecordData:
     colour = COLOURS[index % len(COLOURS)]
     code = f"{colour}.{index // len(COLOURS) + 1:02d}"
     return {
@@ -418,7 +419,7 @@ def generate_location(rng: random.Random, *, store_id: str | None = None, index:
 
 def generate_item_store_join(
     rng: random.Random, *, item_id: str | None = None, store_id: str | None = None, location_id: str = ""
-) -> Record:
+) -> RecordData:
     minimum = rng.choice([0, 10, 50, 100])
     return {
         "AMC_modification_factor": 0,
@@ -458,7 +459,7 @@ def generate_item_store_join(
 
 def generate_name_store_join(
     rng: random.Random, *, name_id: str | None = None, store_id: str | None = None
-) -> Record:
+) -> RecordData:
     return {
         "ID": new_id(rng),
         "inactive": rng.random() < 0.02,
@@ -479,7 +480,7 @@ def generate_item_line(
     supplier_name_id: str = "",
     pack_size: int = 1,
     cost_price: float | None = None,
-) -> Record:
+) -> RecordData:
     cost = _money(rng, 0.05, 40) if cost_price is None else cost_price
     quantity = rng.randint(0, 400)
     return {
@@ -537,7 +538,7 @@ def generate_transact(
     days_ago: int | None = None,
     total: float | None = None,
     mode: str = "store",
-) -> Record:
+) -> RecordData:
     """A `transact` header: `ci` customer invoice (to a customer, patient or another store), `si`."""
     written = rng.randint(0, 365) if days_ago is None else days_ago
     done = status == "fn"
@@ -647,7 +648,7 @@ def generate_trans_line(
     batch: str = "",
     expiry_date: str = NO_DATE,
     location_id: str = "",
-) -> Record:
+) -> RecordData:
     cost = _money(rng, 0.05, 40) if cost_price is None else cost_price
     sell = round(cost * 1.25, 2) if sell_price is None else sell_price
     quantity = rng.randint(1, 60) if quantity is None else quantity
@@ -708,7 +709,7 @@ def generate_trans_line(
     }
 
 
-GENERATORS: dict[str, Callable[..., Record]] = {
+GENERATORS: dict[str, Callable[..., RecordData]] = {
     "unit": generate_unit,
     "item_category": lambda rng: generate_item_category(rng, description=rng.choice(list(CATEGORIES))),
     "item": generate_item,
@@ -723,6 +724,6 @@ GENERATORS: dict[str, Callable[..., Record]] = {
 }
 
 
-def generate_record(rng: random.Random, record_type: str) -> Record:
+def generate_record(rng: random.Random, record_type: str) -> RecordData:
     """One standalone record of the type, its references random ids (for benchmarks)."""
     return GENERATORS[record_type](rng)

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.queue.demodata import SIZES, DemoSize, format_credentials, format_summary, seed_demo
-from apps.queue.signals import demo_seeded
+from apps.demo.generators import SIZES, DemoSize
+from apps.demo.import_schedule import ensure_demo_schedule, schedule_summary
+from apps.demo.seeding import format_credentials, format_summary, seed_demo
 from apps.sites.services import SiteError
 
 
@@ -61,10 +62,7 @@ class Command(BaseCommand):
         except SiteError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(format_summary(result))
-        # Other apps add their own demo objects (an example import schedule, ...).
-        for _receiver, line in demo_seeded.send(sender=self.__class__, result=result):
-            if line:
-                self.stdout.write(line)
+        self.stdout.write(schedule_summary(ensure_demo_schedule()))
         self.stdout.write("")
         self.stdout.write(format_credentials(result, url=options["url"]))
         if result.refused:

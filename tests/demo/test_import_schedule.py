@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +12,12 @@ from apps.imports.models import ImportSchedule
 from apps.records.models import Record
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def file_root(tmp_path: Path, settings) -> Path:
+    settings.IMPORTS_FILE_ROOT = tmp_path
+    return tmp_path
 
 
 def test_demodata_adds_a_daily_schedule_on_the_bundled_csv_that_imports_its_items(file_root):

@@ -6,7 +6,8 @@ same files twice changes nothing the second time (every record reports as unchan
 
 Two file shapes are read:
 - a list of changes: `[{"RecordType", "RecordID", "data" | "Data", "SyncType"?}, ...]`, SyncType I/U
-  (the default) or D (a delete, no data) or M (a merge, with mergeIDtokeep);
+  (the default) or D (a delete, no data) or M (a merge, with mergeIDtokeep), read by the v2/v3 codec
+  (apps/api/codecs/named.py) as a push would be;
 - a legacy-records sample file as it is: `{"legacy_table_name", "records": [{"fixture_const", "record"}]}`,
   where each RecordID is the record's key field from the registry.
 """
@@ -23,11 +24,12 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from apps.api.codecs import named
+from apps.api.codecs.common import text
 from apps.queue.services import apply_primary_changes
-from apps.records.changes import Change
+from apps.records.changes import Change, Refusal
 from apps.records.registry import get_registry
 
-SYNC_TYPES = {"I": "upsert", "U": "upsert", "D": "delete", "M": "merge"}
 SHOWN_REFUSALS = 5
 
 
@@ -46,12 +48,6 @@ class Totals:
     deleted: int = 0
     unchanged: int = 0
     refused: list[str] = field(default_factory=list)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
 
 
 class Command(BaseCommand):
@@ -147,27 +143,17 @@ def parse_file(path: Path) -> ParsedFile:
 
 
 def _parse_change(item: Any, index: int) -> Change:
+    """One change of a list file: a v2/v3 push record without a SyncID, read by that codec. SyncType
+    may be left out (an insert or update)."""
     if not isinstance(item, dict):
         raise ValueError(f"item {index} is not a JSON object")
     record_type = item.get("RecordType")
     if not isinstance(record_type, str) or not record_type:
         raise ValueError(f"item {index} has no RecordType")
-    sync_type = _text(item.get("SyncType") or "U").upper()
-    action = SYNC_TYPES.get(sync_type)
-    if action is None:
-        raise ValueError(f"item {index} has SyncType '{sync_type}'; use I, U, D or M")
-    data = item.get("data", item.get("Data"))
-    if action == "upsert" and not isinstance(data, dict):
-        raise ValueError(f"item {index} ({record_type} {_text(item.get('RecordID'))}) has no data object")
-    return Change(
-        record_type=record_type,
-        record_id=_text(item.get("RecordID")),
-        action=action,  # type: ignore[arg-type]
-        data=data if action == "upsert" else None,
-        store_id=_text(item.get("StoreID")),
-        merge_keep_id=_text(item.get("mergeIDtokeep")),
-        raw=orjson.dumps(item).decode(),
-    )
+    decoded = named.decode_record({**item, "SyncType": item.get("SyncType") or "U"})
+    if isinstance(decoded, Refusal):
+        raise ValueError(f"item {index} ({record_type} {text(item.get('RecordID'))}): {decoded.reason}")
+    return decoded
 
 
 def _parse_sample(path: Path, document: dict[str, Any]) -> ParsedFile:
@@ -184,10 +170,10 @@ def _parse_sample(path: Path, document: dict[str, Any]) -> ParsedFile:
             raise ValueError(f"records[{index}] is not a {{fixture_const, record}} object")
         data = entry["record"]
         # An unknown type is left to the write path, which refuses each record with the reason.
-        record_id = _text(data.get(spec.key_field)) if spec else ""
+        record_id = text(data.get(spec.key_field)) if spec else ""
         if spec and not record_id:
             # Some sample fixtures are fragments (a partial pull body, an embedded value), not records.
-            parsed.skipped.append(_text(entry.get("fixture_const")) or f"records[{index}]")
+            parsed.skipped.append(text(entry.get("fixture_const")) or f"records[{index}]")
             continue
         parsed.changes.append(
             Change(record_type=record_type, record_id=record_id, action="upsert", data=data)

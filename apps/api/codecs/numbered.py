@@ -14,11 +14,12 @@ integrator can find it in the published schema (GET /sync/v1/schema).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from apps.queue.selectors import QueuedRecord
+from apps.queue.selectors import QueuedRecord, QueuedRow
 from apps.records.changes import Change, Refusal
 from apps.records.fieldtypes import text_wire
 from apps.records.registry import RecordTypeSpec, get_registry
@@ -164,7 +165,7 @@ def _key_number(record_type: str) -> tuple[int, int]:
     return spec.table_number, spec.fields[spec.key_field]
 
 
-def encode_records(rows: list[QueuedRecord]) -> bytes:
+def encode_records(rows: Sequence[QueuedRow]) -> bytes:
     registry = get_registry()
     envelopes = []
     for row in map(QueuedRecord._make, rows):

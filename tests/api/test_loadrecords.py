@@ -81,7 +81,10 @@ def test_a_changed_record_is_updated_and_a_delete_is_applied(tmp_path: Path):
         ({"records": []}, "must be a JSON list"),
         ([items()[0], "a string"], "item 1 is not a JSON object"),
         ([items()[0], {"RecordID": "X", "data": {}}], "item 1 has no RecordType"),
-        ([items()[0], {"RecordType": "item", "RecordID": "X"}], r"item 1 \(item X\) has no data object"),
+        (
+            [items()[0], {"RecordType": "item", "RecordID": "X"}],
+            r"item 1 \(item X\): an insert or update needs a Data object",
+        ),
         ([items()[0], {"RecordType": "item", "RecordID": "X", "SyncType": "Z"}], "SyncType 'Z'"),
         ({"legacy_table_name": "item", "records": [{"record": "x"}]}, r"records\[0\]"),
     ],

@@ -1,4 +1,5 @@
-"""The little SQL that differs between SQLite and MySQL/MariaDB, and retrying lock conflicts."""
+"""Transactions that retry on lock conflicts, and which database errors are which (retryable, a lost
+connection, the database unavailable)."""
 
 from __future__ import annotations
 
@@ -34,25 +35,6 @@ UNAVAILABLE_MYSQL_CODES = CONNECTION_LOST_MYSQL_CODES | {1047}
 
 class Busy(Exception):
     """Still conflicting after every retry: the client should try again shortly (503)."""
-
-
-def is_mysql() -> bool:
-    return connection.vendor == "mysql"
-
-
-def replace_into() -> str:
-    """INSERT that first deletes a row with the same unique key (a new auto-increment id)."""
-    return "REPLACE INTO" if is_mysql() else "INSERT OR REPLACE INTO"
-
-
-def insert_ignore() -> str:
-    """INSERT that skips rows whose unique key exists already."""
-    return "INSERT IGNORE INTO" if is_mysql() else "INSERT OR IGNORE INTO"
-
-
-def ordered_join() -> str:
-    """A join that keeps the order the tables are written in (MySQL's STRAIGHT_JOIN, SQLite's CROSS JOIN)."""
-    return "STRAIGHT_JOIN" if is_mysql() else "CROSS JOIN"
 
 
 def _is_retryable(exc: Exception) -> bool:
@@ -130,11 +112,3 @@ def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
     them is harmless (deleting acknowledged queue entries).
     """
     return _retrying(func, atomic=False)
-
-
-def chunks(items: list[R], size: int) -> list[list[R]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def placeholders(count: int) -> str:
-    return ", ".join(["%s"] * count)
