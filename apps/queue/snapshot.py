@@ -443,19 +443,26 @@ def advance(*, site_id: int, sync_ids: list[str]) -> int:
         keys = acked[cursor.epoch]
         scope = SiteScope.of(site_id)
         moved = 0
-        last = None
-        # From the index alone; a record there that was not acknowledged stops the walk only if it is
-        # still in the snapshot (one more read, rare: it changed since the pull, or was never sent).
-        leading = snapshot_rows(
-            cursor, limit=2 * len(keys) + 1, scope=scope, upto=max(keys), columns="r.id", loose=True
-        )
-        for key, _ in leading:
-            if key in keys:
-                last, moved = key, moved + 1
-            elif _snapshot_row(cursor, key, scope, columns="r.id") is not None:
+        start = last = Key(cursor.after_order, cursor.after_table, cursor.after_record)
+        # From the index alone, in batches up to the largest acknowledged key; a record there that was
+        # not acknowledged stops the walk only if it is still in the snapshot (one more read, rare: it
+        # changed since the pull, or was never sent).
+        stopped = False
+        while not stopped:
+            batch = snapshot_rows(
+                cursor, limit=len(keys) + 1, scope=scope, upto=max(keys), columns="r.id", loose=True
+            )
+            if not batch:
                 break
-        if last is not None:
-            cursor.after_order, cursor.after_table, cursor.after_record = last
+            for key, _ in batch:
+                if key in keys:
+                    last, moved = key, moved + 1
+                elif _snapshot_row(cursor, key, scope, columns="r.id") is not None:
+                    stopped = True
+                    break
+                # The walk reads on from here (the position is saved below, at the last acknowledged).
+                cursor.after_order, cursor.after_table, cursor.after_record = key
+        cursor.after_order, cursor.after_table, cursor.after_record = last if moved else start
         cursor.finished = not snapshot_rows(cursor, limit=1, scope=scope, columns="r.id")
         cursor.save(update_fields=["after_order", "after_table", "after_record", "finished"])
         return moved
