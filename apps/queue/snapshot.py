@@ -20,6 +20,7 @@ Why nothing is lost and nothing older wins (docs/development/concurrency.md):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from heapq import merge
@@ -28,7 +29,7 @@ from typing import Any, NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.lib.sql import is_mysql
+from apps.lib.sql import force_index, is_mysql
 from apps.records.models import Record, RecordType
 from apps.records.registry import Registry, get_registry
 from apps.sites.models import Site, Store
@@ -47,6 +48,14 @@ C = SnapshotCursor._meta.db_table
 NOT_QUEUED = f"NOT EXISTS (SELECT 1 FROM {Q} q WHERE q.site_id = %s AND q.record_id = r.id)"
 _COLUMNS = "r.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
 SYNC_ID_PREFIX = "s"
+# The index each keyset range reads (by the range's WHERE clause), named to the database so it reads a
+# range of it and not every entry before the position (apps/lib/sql.force_index).
+INDEX_OF_RANGE = {
+    "r.store_id = %s": "record_store_type_idx",
+    "r.store_id = ''": "record_store_type_idx",
+    "r.transfer_name_id = %s": "record_transfer_idx",
+}
+_SYNC_ID = re.compile(re.escape(SYNC_ID_PREFIX) + r"\.".join([r"([0-9]{1,19})"] * 4))
 
 
 class Key(NamedTuple):
@@ -149,13 +158,10 @@ def sync_id(epoch: int, key: Key) -> str:
 
 def parse_sync_id(text: object) -> tuple[int, Key] | None:
     """(epoch, key) of a snapshot SyncID, or None for anything else."""
-    value = str(text).strip()
-    if not value.startswith(SYNC_ID_PREFIX):
+    match = _SYNC_ID.fullmatch(str(text).strip())
+    if match is None:
         return None
-    parts = value[len(SYNC_ID_PREFIX) :].split(".")
-    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 19 for p in parts):
-        return None
-    epoch, order, table, record = map(int, parts)
+    epoch, order, table, record = map(int, match.groups())
     return epoch, Key(order, table, record)
 
 
@@ -214,9 +220,10 @@ def _table_page(
     results = []
     with connection.cursor() as cursor:
         for clause, params in _ranges(spec, scope, full=full):
+            hint = force_index(INDEX_OF_RANGE[clause]) if clause in INDEX_OF_RANGE else ""
             cursor.execute(
-                f"SELECT {columns} FROM {R} r WHERE r.record_type = %s AND {clause} AND r.is_deleted = %s "
-                f"AND r.id > %s{strict} ORDER BY r.id LIMIT %s",
+                f"SELECT {columns} FROM {R} r {hint} WHERE r.record_type = %s AND {clause} "
+                f"AND r.is_deleted = %s AND r.id > %s{strict} ORDER BY r.id LIMIT %s",
                 [spec.name, *params, False, after, *strict_params, limit],
             )
             results.append(cursor.fetchall())
