@@ -11,9 +11,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import model_ngettext
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from .lockout import (
     ADMIN_NAME_PREFIX,
@@ -29,9 +34,15 @@ from .services import (
     apikey_clean_scopes,
     apikey_create,
     apikey_revoke,
-    password_to_sha256,
+    site_create,
+    site_delete,
+    site_delete_refusal,
     site_reset_hardware,
+    site_set_active,
     site_set_password,
+    store_create,
+    sync_user_create,
+    sync_user_set_password,
 )
 
 PASSWORD_HELP = (
@@ -44,6 +55,20 @@ class SiteForm(forms.ModelForm):
     password = forms.CharField(
         required=False, strip=False, widget=forms.PasswordInput(render_value=False), help_text=PASSWORD_HELP
     )
+
+    new_user = forms.CharField(
+        required=False,
+        max_length=150,
+        label="New user's name",
+        help_text="A user of the mobile login for this site's stores (those above and those added here).",
+    )
+    new_user_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        label="New user's password",
+    )
+    new_user_is_admin = forms.BooleanField(required=False, label="New user is an admin in the app")
 
     class Meta:
         model = Site
@@ -62,7 +87,42 @@ class SiteForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance._state.adding and not cleaned.get("password"):
             self.add_error("password", "A new site needs a password.")
+        username = (cleaned.get("new_user") or "").strip()
+        if username:
+            if not cleaned.get("new_user_password"):
+                self.add_error("new_user_password", "The new user needs a password.")
+            if SyncUser.objects.filter(username=username).exists():
+                self.add_error("new_user", f"A user named '{username}' exists already.")
+        elif cleaned.get("new_user_password"):
+            self.add_error("new_user", "Give the new user a name, or leave the password empty.")
         return cleaned
+
+
+class NewStoresFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if not (self.data.get("new_user") or "").strip():
+            return
+        adding = any(form.has_changed() for form in self.forms)
+        has_stores = not self.instance._state.adding and Store.objects.filter(site=self.instance).exists()
+        if not adding and not has_stores:
+            raise forms.ValidationError("The new user needs a store of this site: add one here.")
+
+
+class NewStoreInline(admin.TabularInline):
+    """Stores added on the site's page, made active on it (through store_create, like createstore)."""
+
+    model = Store
+    fk_name = "site"
+    formset = NewStoresFormSet
+    fields = ["id", "name", "code", "name_id"]
+    extra = 1
+    can_delete = False
+    verbose_name = "new store"
+    verbose_name_plural = "add stores to this site"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Store]:
+        return super().get_queryset(request).none()
 
 
 class StoreInline(admin.TabularInline):
@@ -87,8 +147,9 @@ class SiteAdmin(admin.ModelAdmin):
     list_display_links = ["id", "name"]
     list_filter = ["is_active"]
     search_fields = ["=id", "name", "hardware_id"]
-    inlines = [StoreInline]
-    actions = ["reset_hardware_binding"]
+    inlines = [StoreInline, NewStoreInline]
+    actions = ["reset_hardware_binding", "deactivate_sites", "activate_sites", "release_lockouts"]
+    delete_refused_template = "admin/sites/site/delete_refused.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
         readonly = ["hardware_id", "last_seen_at", "created_at"]
@@ -96,7 +157,18 @@ class SiteAdmin(admin.ModelAdmin):
         return ["id", *readonly] if obj else readonly
 
     def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        return ["id", "name", "is_active", "password", "hardware_id", "last_seen_at", "created_at"]
+        return [
+            "id",
+            "name",
+            "is_active",
+            "password",
+            "hardware_id",
+            "last_seen_at",
+            "created_at",
+            "new_user",
+            "new_user_password",
+            "new_user_is_admin",
+        ]
 
     def get_form(self, request: HttpRequest, obj: Site | None = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -105,16 +177,138 @@ class SiteAdmin(admin.ModelAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: Site, form: SiteForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
         password = form.cleaned_data.get("password")
+        if not change:
+            # The services hash the password the way clients prove it and keep the caches right.
+            site_create(site_id=obj.pk, name=obj.name, password=password)
+            if not obj.is_active:
+                site_set_active(site_id=obj.pk, active=False)
+            obj.refresh_from_db()
+            obj._state.adding = False
+            return
+        super().save_model(request, obj, form, change)
         if password:
             site_set_password(site=obj, password=password)
+
+    def save_formset(self, request: HttpRequest, form: SiteForm, formset: Any, change: bool) -> None:
+        if not isinstance(formset, NewStoresFormSet):
+            super().save_formset(request, form, formset, change)
+            return
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for store_form in formset.forms:
+            if not store_form.has_changed():
+                continue
+            data = store_form.cleaned_data
+            formset.new_objects.append(
+                store_create(
+                    store_id=data["id"],
+                    name=data["name"],
+                    code=data.get("code") or "",
+                    name_id=data["name_id"],
+                    site_id=form.instance.pk,
+                )
+            )
+
+    def save_related(self, request: HttpRequest, form: SiteForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        username = (form.cleaned_data.get("new_user") or "").strip()
+        if username:
+            site = form.instance
+            user = sync_user_create(
+                username=username,
+                password=form.cleaned_data["new_user_password"],
+                store_ids=list(site.stores.values_list("pk", flat=True)),
+                is_admin=form.cleaned_data.get("new_user_is_admin", False),
+            )
+            self.message_user(
+                request, f"User '{user}' added for the stores of site {site}.", messages.SUCCESS
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
         # Every record's history names site 1 as its source; it can never go.
         if obj is not None and obj.pk == PRIMARY_SITE_ID:
             return False
         return super().has_delete_permission(request, obj)
+
+    # --- Deleting: refused for a site that has synced, and never by gathering its related rows --------
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        site = self.get_object(request, object_id)
+        if site is not None and site_delete_refusal(site=site):
+            return self.delete_refused(request, [site])
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_refused(self, request: HttpRequest, sites: list[Site]) -> TemplateResponse:
+        """Say why, and offer to deactivate the sites instead (the changelist's Deactivate action)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Cannot delete a site that has synced",
+            "refusals": [(site, site_delete_refusal(site=site)) for site in sites],
+            "deactivatable": [site for site in sites if not site.is_primary],
+            "changelist_url": reverse("admin:sites_site_changelist"),
+        }
+        return TemplateResponse(request, self.delete_refused_template, context)
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[str]]:
+        """What the confirmation page lists, without loading the sites' queues and logs row by row
+        (Django's default gathers every related row: millions on a busy primary)."""
+        sites = list(objs)
+        summary: list[Any] = [f"Site: {site}" for site in sites]
+        summary.append(["its queue, sync log and quarantine (whatever a site that never synced has)"])
+        protected = [f"Store: {store}" for store in Store.objects.filter(site__in=sites)]
+        perms_needed = set() if self.has_delete_permission(request) else {"site"}
+        return summary, {model_ngettext(self.opts, len(sites)): len(sites)}, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: Site) -> None:
+        site_delete(site_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        for site in queryset:
+            site_delete(site_id=site.pk)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _default, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (SiteAdmin.delete_selected_sites, name, description)
+        return actions
+
+    def delete_selected_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> Any:
+        refused = [site for site in queryset if site_delete_refusal(site=site)]
+        if refused:
+            return self.delete_refused(request, refused)
+        return delete_selected(self, request, queryset)
+
+    @admin.action(description="Deactivate (refused from the next sync on; history kept)")
+    def deactivate_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        self.set_active(request, queryset, active=False)
+
+    @admin.action(description="Activate (nothing was queued for them while inactive: rebuild their queues)")
+    def activate_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> Any:
+        self.set_active(request, queryset, active=True)
+
+    def set_active(self, request: HttpRequest, queryset: QuerySet[Site], *, active: bool) -> list[Site]:
+        changed = []
+        for site in queryset.order_by("pk"):
+            try:
+                was_active = site.is_active
+                site_set_active(site_id=site.pk, active=active)
+            except SiteError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            if was_active != active:
+                changed.append(site)
+        verb = "activated" if active else "deactivated"
+        names = ", ".join(str(site) for site in changed) or "none (already so)"
+        self.message_user(request, f"Sites {verb}: {names}.", messages.SUCCESS)
+        return changed
+
+    @admin.action(description="Release login lockout (forget the failed logins of the site's name)")
+    def release_lockouts(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        release_names(self, request, [site.name for site in queryset])
 
     @admin.action(description="Reset hardware binding (the next device to sync is bound)")
     def reset_hardware_binding(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
@@ -134,6 +328,24 @@ class StoreAdmin(admin.ModelAdmin):
     list_filter = ["site"]
     search_fields = ["=id", "name", "code", "=name_id"]
     raw_id_fields = ["supplying_store"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Store | None = None) -> list[str]:
+        # The id is the primary key: changed in a form, it would save a second store.
+        return ["id"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Store, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        store_create(
+            store_id=obj.pk,
+            name=obj.name,
+            code=obj.code,
+            name_id=obj.name_id,
+            site_id=obj.site_id,
+            supplying_store_id=obj.supplying_store_id,
+        )
+        obj._state.adding = False
 
 
 class SyncUserForm(forms.ModelForm):
@@ -161,12 +373,38 @@ class SyncUserAdmin(admin.ModelAdmin):
     list_filter = ["is_admin", "is_active", "stores__site"]
     search_fields = ["username", "=id"]
     filter_horizontal = ["stores"]
+    actions = ["release_lockouts"]
 
     def save_model(self, request: HttpRequest, obj: SyncUser, form: SyncUserForm, change: bool) -> None:
         password = form.cleaned_data.get("password")
-        if password:
-            obj.set_password_sha256(password_to_sha256(password))
+        if not change:
+            # The stores are set after this (save_related), from the form.
+            created = sync_user_create(
+                username=obj.username, password=password, store_ids=[], is_admin=obj.is_admin
+            )
+            if not obj.is_active:
+                SyncUser.objects.filter(pk=created.pk).update(is_active=False)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            obj._state.adding = False
+            return
         super().save_model(request, obj, form, change)
+        if password:
+            sync_user_set_password(user=obj, password=password)
+
+    @admin.action(description="Release login lockout (forget the failed logins of the user's name)")
+    def release_lockouts(self, request: HttpRequest, queryset: QuerySet[SyncUser]) -> None:
+        release_names(self, request, [user.username for user in queryset])
+
+
+def release_names(model_admin: admin.ModelAdmin, request: HttpRequest, names: list[str]) -> None:
+    released = sum(release_lockout(name=name).rows for name in names)
+    model_admin.message_user(
+        request,
+        f"Released {', '.join(names)}: {released} failure count(s) forgotten; the next correct login "
+        "is accepted.",
+        messages.SUCCESS,
+    )
 
 
 class ApiKeyForm(forms.ModelForm):
