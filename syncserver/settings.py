@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The OpenAPI schema at /api/schema/ and its browsable page, from files the package ships (no CDN).
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.sites",
     "apps.records",
     "apps.queue",
@@ -145,6 +148,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [],
     "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI description of every endpoint (apps/api/openapi.py; docs/api.md is generated from it).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "syncserver API",
+    "DESCRIPTION": "Every HTTP endpoint of the primary sync server. The protocol is in docs/protocol.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "",
+    "SORT_OPERATIONS": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.openapi.paths_without_trailing_slash",
+    ],
 }
 
 # --- Sync behaviour -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Routes. Every sync path answers with and without its trailing slash (real clients use both)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import lookups, schedule_views, settingsdocs, tables, views
 
@@ -39,4 +40,7 @@ urlpatterns = [
         r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/history/?$",
         schedule_views.ScheduleHistoryView.as_view(),
     ),
+    # The OpenAPI schema of all of the above (apps/api/openapi.py) and its browsable page.
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/schema/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
 ]
