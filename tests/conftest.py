@@ -12,8 +12,8 @@ from tests.support import SyncClient, client_for, make_site
 def _fast_hashes_and_clean_cache(settings):
     # The slow production hash is exercised on purpose in tests/sites/test_authentication.py.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    clear_caches()
-    yield
+    # Before each test only: a test may leave the database unusable (a patched cursor) until its own
+    # fixtures are undone.
     clear_caches()
 
 

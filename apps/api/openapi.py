@@ -243,7 +243,16 @@ OPERATIONS: dict[type, tuple[str, dict[str, Operation]]] = {
         TABLES,
         {
             "post": Operation(
-                "Push table operations (`/sync` is the older name of `/sync/push`)",
+                "Push table operations",
+                body="Operations on the tables the server allows (docs/tables-api.md).",
+            )
+        },
+    ),
+    tables.LegacyTablePushView: (
+        TABLES,
+        {
+            "post": Operation(
+                "Push table operations (the older name of /sync/push)",
                 body="Operations on the tables the server allows (docs/tables-api.md).",
             )
         },

@@ -26,7 +26,7 @@ urlpatterns = [
     re_path(r"^sync/status/?$", views.StatusView.as_view()),
     # Table sync (docs/tables-api.md); `/sync` is the older name of the push.
     re_path(r"^sync/push/?$", tables.TablePushView.as_view()),
-    re_path(r"^sync/?$", tables.TablePushView.as_view()),
+    re_path(r"^sync/?$", tables.LegacyTablePushView.as_view()),
     re_path(r"^sync/pull/?$", tables.TablePullView.as_view()),
     # Settings documents (docs/settings-api.md).
     re_path(r"^api/v1/sync/update/?$", settingsdocs.SettingsUpdateView.as_view()),
