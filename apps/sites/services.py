@@ -97,7 +97,9 @@ def site_is_named_by_records(*, site: Site) -> bool:
     """Whether any row protects the site from deletion (records it created or changed last). Each test is
     one indexed EXISTS, whatever the size of the tables; the apps that hold such rows are not named here,
     so sites does not depend on them."""
-    for relation in Site._meta.related_objects:
+    # include_hidden: the records' links to their sites have no reverse name (related_name="+").
+    relations = [f for f in Site._meta.get_fields(include_hidden=True) if f.one_to_many and f.auto_created]
+    for relation in relations:
         if relation.on_delete is not models.PROTECT or relation.related_model is Store:
             continue
         rows = relation.related_model._base_manager.filter(**{relation.field.name: site})

@@ -14,7 +14,7 @@ from apps.queue.models import QueueEntry
 from apps.records.models import Record
 from apps.sites.models import Site, Store, SyncUser
 from tests.admin.test_admin import SITES_URL, seed_items, site_form
-from tests.support import basic_auth, client_for, make_site, make_user, primary_upsert
+from tests.support import basic_auth, client_for, make_site, make_user, primary_upsert, record
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +106,20 @@ def test_the_bulk_delete_action_refuses_sites_that_have_synced_and_deletes_nothi
         SITES_URL, {"action": "delete_selected", "_selected_action": [2, 3], "post": "yes"}
     )
     assert set(Site.objects.values_list("pk", flat=True)) == {1, 2, 3}
+
+
+def test_a_site_whose_records_name_it_is_refused_even_without_a_last_contact(admin_client: Client) -> None:
+    site = make_site(2)
+    pushed = client_for(site).push(
+        [record("Location", "L1", {"ID": "L1", "store_ID": "STORE2"}, sync_id="s1", store_id="STORE2")]
+    )
+    assert pushed["error"] == ""
+    # As if its records had come another way (loaded, imported) and its device were reset.
+    Site.objects.filter(pk=2).update(last_seen_at=None, hardware_id="")
+    page = admin_client.get(f"{SITES_URL}2/delete/").content.decode()
+    assert "its records name it as their source" in page
+    assert admin_client.post(f"{SITES_URL}2/delete/", {"post": "yes"}).status_code == 200
+    assert Site.objects.filter(pk=2).exists()
 
 
 def test_a_site_that_never_synced_is_deleted_without_listing_its_queue(admin_client: Client) -> None:
