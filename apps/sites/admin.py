@@ -11,15 +11,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.admin.utils import model_ngettext
 from django.db.models import QuerySet
-from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.http import HttpRequest
 
+from .admin_deletion import SafeSiteDeletionMixin
+from .admin_site_page import NewStoreInline, NewStoresAndUserMixin
 from .lockout import (
     ADMIN_NAME_PREFIX,
     TooManyFailures,
@@ -35,8 +32,6 @@ from .services import (
     apikey_create,
     apikey_revoke,
     site_create,
-    site_delete,
-    site_delete_refusal,
     site_reset_hardware,
     site_set_active,
     site_set_password,
@@ -98,33 +93,6 @@ class SiteForm(forms.ModelForm):
         return cleaned
 
 
-class NewStoresFormSet(BaseInlineFormSet):
-    def clean(self) -> None:
-        super().clean()
-        if not (self.data.get("new_user") or "").strip():
-            return
-        adding = any(form.has_changed() for form in self.forms)
-        has_stores = not self.instance._state.adding and Store.objects.filter(site=self.instance).exists()
-        if not adding and not has_stores:
-            raise forms.ValidationError("The new user needs a store of this site: add one here.")
-
-
-class NewStoreInline(admin.TabularInline):
-    """Stores added on the site's page, made active on it (through store_create, like createstore)."""
-
-    model = Store
-    fk_name = "site"
-    formset = NewStoresFormSet
-    fields = ["id", "name", "code", "name_id"]
-    extra = 1
-    can_delete = False
-    verbose_name = "new store"
-    verbose_name_plural = "add stores to this site"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Store]:
-        return super().get_queryset(request).none()
-
-
 class StoreInline(admin.TabularInline):
     """The stores active on the site; a store is moved between sites on its own page."""
 
@@ -141,7 +109,7 @@ class StoreInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(NewStoresAndUserMixin, SafeSiteDeletionMixin):
     form = SiteForm
     list_display = ["id", "name", "is_active", "hardware_id", "last_seen_at"]
     list_display_links = ["id", "name"]
@@ -149,7 +117,6 @@ class SiteAdmin(admin.ModelAdmin):
     search_fields = ["=id", "name", "hardware_id"]
     inlines = [StoreInline, NewStoreInline]
     actions = ["reset_hardware_binding", "deactivate_sites", "activate_sites", "release_lockouts"]
-    delete_refused_template = "admin/sites/site/delete_refused.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
         readonly = ["hardware_id", "last_seen_at", "created_at"]
@@ -190,97 +157,11 @@ class SiteAdmin(admin.ModelAdmin):
         if password:
             site_set_password(site=obj, password=password)
 
-    def save_formset(self, request: HttpRequest, form: SiteForm, formset: Any, change: bool) -> None:
-        if not isinstance(formset, NewStoresFormSet):
-            super().save_formset(request, form, formset, change)
-            return
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for store_form in formset.forms:
-            if not store_form.has_changed():
-                continue
-            data = store_form.cleaned_data
-            formset.new_objects.append(
-                store_create(
-                    store_id=data["id"],
-                    name=data["name"],
-                    code=data.get("code") or "",
-                    name_id=data["name_id"],
-                    site_id=form.instance.pk,
-                )
-            )
-
-    def save_related(self, request: HttpRequest, form: SiteForm, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        username = (form.cleaned_data.get("new_user") or "").strip()
-        if username:
-            site = form.instance
-            user = sync_user_create(
-                username=username,
-                password=form.cleaned_data["new_user_password"],
-                store_ids=list(site.stores.values_list("pk", flat=True)),
-                is_admin=form.cleaned_data.get("new_user_is_admin", False),
-            )
-            self.message_user(
-                request, f"User '{user}' added for the stores of site {site}.", messages.SUCCESS
-            )
-
     def has_delete_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
         # Every record's history names site 1 as its source; it can never go.
         if obj is not None and obj.pk == PRIMARY_SITE_ID:
             return False
         return super().has_delete_permission(request, obj)
-
-    # --- Deleting: refused for a site that has synced, and never by gathering its related rows --------
-
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
-        site = self.get_object(request, object_id)
-        if site is not None and site_delete_refusal(site=site):
-            return self.delete_refused(request, [site])
-        return super().delete_view(request, object_id, extra_context)
-
-    def delete_refused(self, request: HttpRequest, sites: list[Site]) -> TemplateResponse:
-        """Say why, and offer to deactivate the sites instead (the changelist's Deactivate action)."""
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Cannot delete a site that has synced",
-            "refusals": [(site, site_delete_refusal(site=site)) for site in sites],
-            "deactivatable": [site for site in sites if not site.is_primary],
-            "changelist_url": reverse("admin:sites_site_changelist"),
-        }
-        return TemplateResponse(request, self.delete_refused_template, context)
-
-    def get_deleted_objects(
-        self, objs: Any, request: HttpRequest
-    ) -> tuple[list[Any], dict[str, int], set[str], list[str]]:
-        """What the confirmation page lists, without loading the sites' queues and logs row by row
-        (Django's default gathers every related row: millions on a busy primary)."""
-        sites = list(objs)
-        summary: list[Any] = [f"Site: {site}" for site in sites]
-        summary.append(["its queue, sync log and quarantine (whatever a site that never synced has)"])
-        protected = [f"Store: {store}" for store in Store.objects.filter(site__in=sites)]
-        perms_needed = set() if self.has_delete_permission(request) else {"site"}
-        return summary, {model_ngettext(self.opts, len(sites)): len(sites)}, perms_needed, protected
-
-    def delete_model(self, request: HttpRequest, obj: Site) -> None:
-        site_delete(site_id=obj.pk)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
-        for site in queryset:
-            site_delete(site_id=site.pk)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            _default, name, description = actions["delete_selected"]
-            actions["delete_selected"] = (SiteAdmin.delete_selected_sites, name, description)
-        return actions
-
-    def delete_selected_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> Any:
-        refused = [site for site in queryset if site_delete_refusal(site=site)]
-        if refused:
-            return self.delete_refused(request, refused)
-        return delete_selected(self, request, queryset)
 
     @admin.action(description="Deactivate (refused from the next sync on; history kept)")
     def deactivate_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
