@@ -1,4 +1,5 @@
-"""A change made from the command line is seen by every worker of a running gunicorn on its next request.
+"""A change made from the command line or the admin is seen by every worker of a running gunicorn on its
+next request.
 
 Each request is pinned to one worker: the other workers are stopped (SIGSTOP) while it is sent, so the
 only process that can accept it is the one named. The server runs with the default cache settings.
@@ -12,8 +13,11 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +146,51 @@ def test_a_lockout_released_from_the_command_line_lets_the_site_in_at_every_work
     released = manage("releaselockout", "--name", "site2")
     assert re.search(r": [1-9][0-9]* failure count\(s\) forgotten", released), released
     assert on_every_worker(server, right) == [200] * WORKERS
+
+
+class AdminBrowser:
+    """The operator in the admin of the running server: a session cookie and the CSRF token of each form."""
+
+    def __init__(self, server: Any) -> None:
+        self.base = f"http://127.0.0.1:{server.port}"
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def form_token(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=60) as response:
+            page = response.read().decode()
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    def post(self, path: str, fields: dict[str, Any]) -> str:
+        """Post the form of `path` (after reading its token); the path it redirected to."""
+        data = {"csrfmiddlewaretoken": self.form_token(path), **fields}
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        with self.opener.open(self.base + path, data=body, timeout=60) as response:
+            return urllib.parse.urlsplit(response.geturl()).path
+
+
+def test_admin_changes_apply_on_the_next_request_in_every_worker(server, django_user_model):
+    make_site(2, password="old")
+    django_user_model.objects.create_superuser(username="ops", email="", password="ops-pass")
+    assert on_every_worker(server, count_call(server, password="old", device="A")) == [200] * WORKERS
+    admin = AdminBrowser(server)
+    assert admin.post("/admin/login/?next=/admin/", {"username": "ops", "password": "ops-pass"}) == "/admin/"
+
+    site_page = {
+        "name": "site2",
+        "is_active": "on",
+        "password": "new",
+        "stores-TOTAL_FORMS": 1,
+        "stores-INITIAL_FORMS": 1,
+        "stores-0-id": "STORE2",
+        "stores-0-site": 2,
+        "stores-2-TOTAL_FORMS": 0,
+        "stores-2-INITIAL_FORMS": 0,
+    }
+    assert admin.post("/admin/sites/site/2/change/", site_page) == "/admin/sites/site/"
+    assert on_every_worker(server, count_call(server, password="old", device="A")) == [401] * WORKERS
+    assert on_every_worker(server, count_call(server, password="new", device="A")) == [200] * WORKERS
+
+    assert admin.post("/admin/sites/site/", {"action": "deactivate_sites", "_selected_action": [2]}) == (
+        "/admin/sites/site/"
+    )
+    assert on_every_worker(server, count_call(server, password="new", device="A")) == [401] * WORKERS
