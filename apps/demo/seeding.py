@@ -137,5 +137,5 @@ def format_credentials(result: DemoResult, *, url: str = "http://127.0.0.1:8000"
             "       -H 'msupply-site-uuid: demo-device' \\",
             f"       '{url}/sync/v3/queued_records/count?from_site={first.site_id}&to_site=1'",
         ]
-    lines += ["", "Admin: run `manage.py createsuperuser`, then open " + url + "/admin/"]
+    lines.append("")
     return "\n".join(lines)

@@ -20,21 +20,22 @@ from apps.records.models import Record
 from apps.records.registry import get_registry
 from apps.records.services import validate_change
 from apps.sites.admin import SiteAdmin
-from apps.sites.models import PRIMARY_SITE_ID, Site
+from apps.sites.models import Site, Store
 
 from .admin_helpers import BigTableAdmin, ReadOnlyAdminMixin, json_block, pretty_json, shorten
+from .admin_rebuild import RebuildQueuesSiteAdmin, RebuildQueuesStoreAdmin
 from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
-from .services import apply_primary_changes, initial_dump
+from .services import apply_primary_changes
 
 # A delete action over "all N selected" must not build millions of changes in one transaction.
 MAX_ACTION_RECORDS = 10_000
 
 
-class QueueSiteAdmin(SiteAdmin):
+class QueueSiteAdmin(RebuildQueuesSiteAdmin):
     """The site admin, plus how far behind each site is and a way to rebuild its queue."""
 
     list_display = [*SiteAdmin.list_display, "queue_depth", "pending_quarantine"]
-    actions = [*SiteAdmin.actions, "rebuild_queue"]
+    actions = [*SiteAdmin.actions, "rebuild_queue", "rebuild_queue_mobile"]
 
     @admin.display(description="queued")
     def queue_depth(self, site: Site) -> int:
@@ -47,20 +48,11 @@ class QueueSiteAdmin(SiteAdmin):
             site_id=site.pk, status=QuarantinedRecord.Status.PENDING
         ).count()
 
-    @admin.action(description="Rebuild queue (initial dump, full)")
-    def rebuild_queue(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
-        for site in queryset.order_by("pk"):
-            if site.pk == PRIMARY_SITE_ID:
-                self.message_user(request, "Site 1 is the primary itself; it has no queue.", messages.WARNING)
-                continue
-            length = initial_dump(site=site, full=True)
-            self.message_user(
-                request, f"Site {site}: queue rebuilt, {length} records queued.", messages.SUCCESS
-            )
-
 
 admin.site.unregister(Site)
 admin.site.register(Site, QueueSiteAdmin)
+admin.site.unregister(Store)
+admin.site.register(Store, RebuildQueuesStoreAdmin)
 
 
 class RecordForm(forms.ModelForm):
