@@ -11,7 +11,7 @@ import orjson
 from apps.records.models import Record
 from apps.records.storage import StoredRecord
 
-from .models import SearchEntry
+from .models import MIN_CONTAINS, SUFFIX_LENGTH, SearchEntry, SearchSuffix
 
 KEY_LENGTH = 100
 # The record types that feed the index, and how each is keyed.
@@ -21,6 +21,12 @@ KIND_OF_TYPE = {
     "nameInsuranceJoin": SearchEntry.Kind.POLICY,
 }
 INDEXED_TYPES = tuple(KIND_OF_TYPE)
+# The keys of each kind that the look-ups search with "contains" (the app's query parameters).
+CONTAINS_FIELDS: dict[str, tuple[str, ...]] = {
+    SearchEntry.Kind.PATIENT: ("last", "first", "barcode"),
+    SearchEntry.Kind.PRESCRIBER: ("last", "first", "code"),
+    SearchEntry.Kind.POLICY: ("code",),
+}
 
 
 def _key(value: Any) -> str:
@@ -67,6 +73,20 @@ def entry_for(record_type: str, record_id: str, data: dict[str, Any], *, deleted
     return None
 
 
+def suffixes_of(key: str) -> set[str]:
+    """The suffixes of a lowercased key that a search of MIN_CONTAINS or more characters can start,
+    each cut to SUFFIX_LENGTH (cut ones can repeat: a set)."""
+    return {key[start : start + SUFFIX_LENGTH] for start in range(len(key) - MIN_CONTAINS + 1)}
+
+
+def suffix_rows(entry: SearchEntry) -> list[SearchSuffix]:
+    return [
+        SearchSuffix(entry_id=entry.pk, kind=entry.kind, field=field, suffix=suffix)
+        for field in CONTAINS_FIELDS[entry.kind]
+        for suffix in sorted(suffixes_of(getattr(entry, field)))
+    ]
+
+
 def index_written(written: list[StoredRecord]) -> None:
     """Replace the index rows of the written records (bounded: one delete and one insert per batch)."""
     rows = [
@@ -85,13 +105,23 @@ def _replace(rows: Iterable[tuple[str, str, str, bool]]) -> int:
         if entry is not None:
             entries.append(entry)
     for kind, ids in sorted(stale.items()):
-        SearchEntry.objects.filter(kind=kind, record_id__in=sorted(ids)).delete()
+        old = list(
+            SearchEntry.objects.filter(kind=kind, record_id__in=sorted(ids)).values_list("pk", flat=True)
+        )
+        if old:
+            SearchSuffix.objects.filter(entry_id__in=old).delete()
+            SearchEntry.objects.filter(pk__in=old).delete()
+    # Both databases return the new keys of a bulk insert (RETURNING), which the suffixes refer to.
     SearchEntry.objects.bulk_create(entries, batch_size=500)
+    SearchSuffix.objects.bulk_create(
+        [row for entry in entries for row in suffix_rows(entry)], batch_size=1000
+    )
     return len(entries)
 
 
 def rebuild_index(batch: int = 2000) -> int:
     """Index every stored patient, prescriber and policy (after an upgrade); returns the entries written."""
+    SearchSuffix.objects.all().delete()
     SearchEntry.objects.all().delete()
     written = 0
     records = Record.objects.filter(record_type_id__in=INDEXED_TYPES).order_by("pk")
