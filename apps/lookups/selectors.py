@@ -57,9 +57,9 @@ def matching(kind: str, texts: dict[str, str]) -> QuerySet[SearchEntry]:
 
     "Contains x" is "some suffix of the key starts with x": one range of `SearchSuffix`'s index. A
     text that few keys contain gives the candidates (entry ids, at most MAX_CANDIDATES), read then by
-    primary key and sorted. A text that more contain is a subquery instead: its matches are dense, so
-    the database walks the ordered key index and stops after `limit` of them. Either way a selective
-    text never reads every name. A text shorter than MIN_CONTAINS is matched as a prefix of the key.
+    primary key and sorted. A text that more contain is a subquery instead, left to the planner: its
+    matches are dense, so walking the ordered key index finds `limit` of them early. Either way a
+    selective text never reads every name. A text shorter than MIN_CONTAINS is matched as a prefix of the key.
     """
     conditions = Q()
     candidates: set[int] | None = None
