@@ -72,9 +72,10 @@ def matching(kind: str, texts: dict[str, str]) -> QuerySet[SearchEntry]:
         suffixes = SearchSuffix.objects.filter(
             prefix("suffix", value[:SUFFIX_LENGTH]), kind=kind, field=field
         )
-        found = set(suffixes.values_list("entry_id", flat=True)[: MAX_CANDIDATES + 1])
-        if len(found) <= MAX_CANDIDATES:
-            candidates = found if candidates is None else candidates & found
+        # Count rows, not entries: a key can hold the text twice, and a cut-off read is incomplete.
+        rows = list(suffixes.values_list("entry_id", flat=True)[: MAX_CANDIDATES + 1])
+        if len(rows) <= MAX_CANDIDATES:
+            candidates = set(rows) if candidates is None else candidates & set(rows)
         else:
             conditions &= Q(pk__in=suffixes.values("entry_id"))
         if len(value) > SUFFIX_LENGTH:

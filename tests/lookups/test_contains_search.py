@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from apps.lookups import selectors
 from apps.lookups.indexing import rebuild_index
@@ -144,6 +148,48 @@ def test_a_patient_pushed_by_a_site_is_found_by_contains():
     data = {"ID": "PX", "type": "patient", "first": "Teodora", "last": "Figueiredo", "store_ID": "STORE4"}
     assert client.push([record("name", "PX", data, sync_id="x1", store_id="STORE4")])["applied"] == 1
     assert ids(get("patient", site="site4", password="pass", last_name="@GUEIR@")) == ["PX"]
+
+
+# -- The same answers as a plain "in", for any text -------------------------------------------------
+
+FEW_LETTERS = "abn-"
+
+
+@pytest.fixture(params=[2000, 5], ids=["candidates", "subquery"])
+def random_patients(request, monkeypatch) -> dict[str, tuple[str, str]]:
+    """Sixty patients named from four letters, so that texts match often and names repeat their
+    pieces; some names are longer than the indexed suffixes."""
+    monkeypatch.setattr(selectors, "MAX_CANDIDATES", request.param)
+    make_site(2)
+    rng = random.Random(11)
+    names = {}
+    for number in range(60):
+        last, first = ("".join(rng.choice(FEW_LETTERS) for _ in range(rng.randint(1, 40))) for _ in "lf")
+        patient(f"Q{number:02d}", first.upper() if number % 3 == 0 else first, last)
+        names[f"Q{number:02d}"] = (last, first)
+    return names
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(alphabet=FEW_LETTERS + "AB", min_size=1, max_size=32))
+def test_a_search_answers_what_contains_the_text_in_order(random_patients, text: str):
+    wanted = text.lower()
+
+    def matches(key: str) -> bool:
+        return wanted in key.lower() if len(wanted) >= MIN_CONTAINS else key.lower().startswith(wanted)
+
+    expected = [
+        patient_id
+        for patient_id, (last, first) in sorted(
+            random_patients.items(), key=lambda item: (item[1][0].lower(), item[1][1].lower(), item[0])
+        )
+        if matches(last)
+    ]
+    assert ids(get("patient", last_name=f"@{text}@", limit=500)) == expected
+    by_first = {pid for pid, (_, first) in random_patients.items() if matches(first)}
+    assert set(ids(get("patient", first_name=f"@{text}@", limit=500))) == by_first
 
 
 # -- The search reads the index ---------------------------------------------------------------------
