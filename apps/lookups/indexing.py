@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
+from django.db import connection
 
 from apps.records.models import Record
+from apps.records.sql import insert_rows
 from apps.records.storage import StoredRecord
 
 from .models import MIN_CONTAINS, SUFFIX_LENGTH, SearchEntry, SearchSuffix
@@ -79,16 +81,44 @@ def suffixes_of(key: str) -> set[str]:
     return {key[start : start + SUFFIX_LENGTH] for start in range(len(key) - MIN_CONTAINS + 1)}
 
 
-def suffix_rows(entry: SearchEntry) -> list[SearchSuffix]:
+def suffix_rows(entry: SearchEntry) -> list[tuple[int, str, str, str]]:
+    """The entry's suffix rows as (entry_id, kind, field, suffix)."""
     return [
-        SearchSuffix(entry_id=entry.pk, kind=entry.kind, field=field, suffix=suffix)
+        (entry.pk, entry.kind, field, suffix)
         for field in CONTAINS_FIELDS[entry.kind]
         for suffix in sorted(suffixes_of(getattr(entry, field)))
     ]
 
 
+def _insert_suffixes(entries: list[SearchEntry]) -> None:
+    """Plain tuples, not model instances: a patient has some twenty suffixes, and building and
+    compiling a model instance for each took five times as long as the rest of a push of names."""
+    if entries and any(entry.pk is None for entry in entries):
+        _read_keys(entries)  # MySQL returns no keys from a bulk insert (SQLite and MariaDB do)
+    rows = [row for entry in entries for row in suffix_rows(entry)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in ("entry_id", "kind", "field", "suffix"))
+    with connection.cursor() as cursor:
+        insert_rows(cursor, head=f"INSERT INTO {quote(SearchSuffix._meta.db_table)} ({columns})", rows=rows)
+
+
+def _read_keys(entries: list[SearchEntry]) -> None:
+    by_kind: dict[str, list[SearchEntry]] = defaultdict(list)
+    for entry in entries:
+        by_kind[entry.kind].append(entry)
+    for kind, of_kind in sorted(by_kind.items()):
+        keys = dict(
+            SearchEntry.objects.filter(kind=kind, record_id__in=[e.record_id for e in of_kind]).values_list(
+                "record_id", "pk"
+            )
+        )
+        for entry in of_kind:
+            entry.pk = keys[entry.record_id]
+
+
 def index_written(written: list[StoredRecord]) -> None:
-    """Replace the index rows of the written records (bounded: one delete and one insert per batch)."""
+    """Replace the index rows (entries and their suffixes) of the written records: a bounded number
+    of queries per batch (per kind: one read and two deletes; then the bulk inserts)."""
     rows = [
         (r.record_type, r.record_id, r.wire, r.is_deleted) for r in written if r.record_type in INDEXED_TYPES
     ]
@@ -111,11 +141,8 @@ def _replace(rows: Iterable[tuple[str, str, str, bool]]) -> int:
         if old:
             SearchSuffix.objects.filter(entry_id__in=old).delete()
             SearchEntry.objects.filter(pk__in=old).delete()
-    # Both databases return the new keys of a bulk insert (RETURNING), which the suffixes refer to.
     SearchEntry.objects.bulk_create(entries, batch_size=500)
-    SearchSuffix.objects.bulk_create(
-        [row for entry in entries for row in suffix_rows(entry)], batch_size=1000
-    )
+    _insert_suffixes(entries)
     return len(entries)
 
 

@@ -59,7 +59,7 @@ def matching(kind: str, texts: dict[str, str]) -> QuerySet[SearchEntry]:
     text that few keys contain gives the candidates (entry ids, at most MAX_CANDIDATES), read then by
     primary key and sorted. A text that more contain is a subquery instead, left to the planner: its
     matches are dense, so walking the ordered key index finds `limit` of them early. Either way a
-    selective text never reads every name. A text shorter than MIN_CONTAINS is matched as a prefix of the key.
+    selective text never reads every name. A text shorter than MIN_CONTAINS is matched as a prefix.
     """
     conditions = Q()
     candidates: set[int] | None = None
