@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from django.db import connection
 
+from apps.lib.sql import insert_rows
 from apps.records.models import Record
-from apps.records.sql import insert_rows
 from apps.records.storage import StoredRecord
 
 from .models import MIN_CONTAINS, SUFFIX_LENGTH, SearchEntry, SearchSuffix
