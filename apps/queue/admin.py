@@ -1,7 +1,7 @@
 """Admin for records, queues and the sync log, and the queue parts of the site admin.
 
 Records are edited here rather than in apps/records because every change made on the primary must go
-through apply_primary_changes: validated by the registry, tombstoned instead of removed, and fanned out
+through primary_changes_apply: validated by the registry, tombstoned instead of removed, and fanned out
 to the sites' queues. All lists here use a capped count and never load the big text columns.
 """
 
@@ -25,7 +25,7 @@ from apps.sites.models import Site, Store
 from .admin_helpers import BigTableAdmin, ReadOnlyAdminMixin, json_block, pretty_json, shorten
 from .admin_rebuild import RebuildQueuesSiteAdmin, RebuildQueuesStoreAdmin
 from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
-from .services import apply_primary_changes
+from .services import primary_changes_apply
 
 # A delete action over "all N selected" must not build millions of changes in one transaction.
 MAX_ACTION_RECORDS = 10_000
@@ -86,7 +86,7 @@ class RecordForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if self.parsed_data is not None and self.record_key() is not None:
-            # The same check write_records makes, run here so a refusal is a form error, not a 500.
+            # The same check records_write makes, run here so a refusal is a form error, not a 500.
             reason = validate_change(self.change(), get_registry())
             if reason:
                 self.add_error("data", reason)
@@ -162,7 +162,7 @@ class RecordAdmin(BigTableAdmin):
 
     def save_model(self, request: HttpRequest, obj: Record, form: RecordForm, change: bool) -> None:
         # Never obj.save(): the write path derives store, routing and wire form, then fans out.
-        written = apply_primary_changes(changes=[form.change()])
+        written = primary_changes_apply(changes=[form.change()])
         if written.refused:
             self.message_user(request, f"Not saved: {written.refused[0].reason}", messages.ERROR)
             return
@@ -189,7 +189,7 @@ class RecordAdmin(BigTableAdmin):
                 messages.ERROR,
             )
             return
-        written = apply_primary_changes(
+        written = primary_changes_apply(
             changes=[Change(record_type=t, record_id=i, action="delete") for t, i in keys]
         )
         self.message_user(request, f"{written.deleted} records deleted and queued for the sites.")

@@ -28,7 +28,7 @@ from apps.lib.sql import (
 from apps.lib.transactions import atomic_with_retry, retry_on_conflict
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record, RecordType
-from apps.records.services import WriteResult, store_ids_of_site, write_records
+from apps.records.services import WriteResult, records_write, store_ids_of_site
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store
 
 from .fanout import FORWARDED_TO_OTHER_PARTY, fan_out
@@ -109,7 +109,7 @@ def queue_push(*, site: Site, changes: list[Change], refused: list[Refusal], api
         else:
             in_batch.add(change.sync_id)
             fresh.append(change)
-    written = write_records(
+    written = records_write(
         changes=fresh, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk), now=now
     )
     fan_out(record_pks=written.written_pks, source_site_id=site.pk)
@@ -202,26 +202,26 @@ def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) ->
 
 
 @atomic_with_retry
-def apply_site_changes(*, site: Site, changes: list[Change]) -> WriteResult:
+def site_changes_apply(*, site: Site, changes: list[Change]) -> WriteResult:
     """A satellite's changes applied without the SyncID check: used to replay fixed quarantine."""
-    written = write_records(
+    written = records_write(
         changes=changes, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk)
     )
     fan_out(record_pks=written.written_pks, source_site_id=site.pk)
     return written
 
 
-def apply_primary_changes_in_transaction(*, changes: list[Change]) -> WriteResult:
+def primary_changes_apply_in_transaction(*, changes: list[Change]) -> WriteResult:
     """Changes made on the primary itself, inside the caller's transaction (which must be open)."""
-    written = write_records(changes=changes, source_site_id=PRIMARY_SITE_ID)
+    written = records_write(changes=changes, source_site_id=PRIMARY_SITE_ID)
     fan_out(record_pks=written.written_pks, source_site_id=PRIMARY_SITE_ID)
     return written
 
 
 @atomic_with_retry
-def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
+def primary_changes_apply(*, changes: list[Change]) -> WriteResult:
     """Changes made on the primary itself (admin, loadrecords): applied and fanned out to every site."""
-    return apply_primary_changes_in_transaction(changes=changes)
+    return primary_changes_apply_in_transaction(changes=changes)
 
 
 @retry_on_conflict

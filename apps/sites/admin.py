@@ -2,7 +2,8 @@
 
 Passwords are typed in plain and stored the way clients prove them: SHA-256 hex, then Django's slow
 hash (apps.sites.services); the stored hash is never shown. The queue columns and the "rebuild queue"
-action are added by apps/queue/admin.py, because sites must not depend on the queue app (DESIGN.md).
+action are added by apps/queue/admin.py, because sites must not depend on the queue app
+(docs/development/structure.md).
 """
 
 from __future__ import annotations

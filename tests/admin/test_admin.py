@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.queue.models import QuarantinedRecord, QueueEntry, SyncLog
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
@@ -27,7 +27,7 @@ QUARANTINE_URL = "/admin/queue/quarantinedrecord/"
 
 
 def seed_items(*ids: str) -> None:
-    written = apply_primary_changes(
+    written = primary_changes_apply(
         changes=[Change("item", i, "upsert", data={"ID": i, "item_name": f"Item {i}"}) for i in ids]
     )
     assert not written.refused

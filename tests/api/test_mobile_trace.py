@@ -15,7 +15,7 @@ import orjson
 import pytest
 from django.test import Client
 
-from apps.queue.services import apply_site_changes
+from apps.queue.services import site_changes_apply
 from apps.records.changes import Change
 from apps.records.models import Record
 from apps.sites.models import Site
@@ -57,7 +57,7 @@ def changes_on_the_primary_after_the_dump() -> None:
 
 def location_the_device_synced_earlier() -> None:
     """LOC0, which the trace's push deletes: created by the device itself earlier, so not queued back."""
-    apply_site_changes(
+    site_changes_apply(
         site=Site.objects.get(pk=4),
         changes=[
             Change(

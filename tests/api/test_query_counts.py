@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change
 from tests.support import SyncClient, client_for, make_site, record
 
@@ -31,7 +31,7 @@ def site() -> SyncClient:
 
 
 def seed_units(count: int) -> None:
-    apply_primary_changes(
+    primary_changes_apply(
         changes=[
             Change("unit", f"U{i}", "upsert", {"ID": f"U{i}", "units": f"unit {i}"}) for i in range(count)
         ]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from apps.lookups import selectors
 from apps.lookups.indexing import rebuild_index
 from apps.lookups.models import MIN_CONTAINS, SUFFIX_LENGTH, SearchSuffix
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change
 from tests.lookups.test_api_v4 import get, ids, patient
 from tests.support import client_for, make_site, primary_delete, primary_upsert, record
@@ -205,7 +205,7 @@ def many_patients(count: int) -> None:
         )
         for i in range(count)
     ]
-    assert not apply_primary_changes(changes=changes).refused
+    assert not primary_changes_apply(changes=changes).refused
 
 
 def explain(sql: str) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from apps.queue.models import QueueEntry
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
@@ -331,7 +331,7 @@ class QueueMachine(RuleBasedStateMachine):
                 data = central_data(record_type, key[1], v)
                 changes.append(Change(record_type=record_type, record_id=key[1], action="upsert", data=data))
                 model.append((key, data))
-        result = apply_primary_changes(changes=changes)
+        result = primary_changes_apply(changes=changes)
         assert result.refused == []
         for key, data in model:
             self.write(key, data, Placement(), PRIMARY_SITE_ID)
