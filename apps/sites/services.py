@@ -127,9 +127,7 @@ def site_delete(*, site_id: int) -> None:
 
 
 def site_reset_hardware(*, site_id: int) -> Site:
-    site = Site.objects.filter(pk=site_id).first()
-    if site is None:
-        raise SiteError(f"There is no site {site_id}.")
+    site = site_get(site_id=site_id)
     Site.objects.filter(pk=site_id).update(hardware_id="")
     forget_site(site.name)
     site.hardware_id = ""
