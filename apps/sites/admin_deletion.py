@@ -27,18 +27,18 @@ class SafeSiteDeletionMixin(admin.ModelAdmin):
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         site = self.get_object(request, object_id)
-        if site is not None and site_delete_refusal(site=site):
-            return self.delete_refused(request, [site])
+        if site is not None and (refusal := site_delete_refusal(site=site)):
+            return self.delete_refused(request, [(site, refusal)])
         return super().delete_view(request, object_id, extra_context)
 
-    def delete_refused(self, request: HttpRequest, sites: list[Site]) -> TemplateResponse:
+    def delete_refused(self, request: HttpRequest, refusals: list[tuple[Site, str]]) -> TemplateResponse:
         """Say why, and offer to deactivate the sites instead (the changelist's Deactivate action)."""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Cannot delete a site that has synced",
-            "refusals": [(site, site_delete_refusal(site=site)) for site in sites],
-            "deactivatable": [site for site in sites if not site.is_primary],
+            "refusals": refusals,
+            "deactivatable": [site for site, _reason in refusals if not site.is_primary],
             "changelist_url": reverse("admin:sites_site_changelist"),
         }
         return TemplateResponse(request, self.delete_refused_template, context)
@@ -70,7 +70,8 @@ class SafeSiteDeletionMixin(admin.ModelAdmin):
         return actions
 
     def delete_selected_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> Any:
-        refused = [site for site in queryset if site_delete_refusal(site=site)]
+        refusals = [(site, site_delete_refusal(site=site)) for site in queryset]
+        refused = [(site, reason) for site, reason in refusals if reason]
         if refused:
             return self.delete_refused(request, refused)
         return delete_selected(self, request, queryset)
