@@ -29,7 +29,7 @@ migrate: ## Apply database migrations (and load the record-type registry)
 	$(BIN)/python manage.py migrate --no-input
 
 demo: setup migrate ## Set up, load demo data, print the credentials and serve on $(HOST) with SQLite
-	$(BIN)/python manage.py demodata --size $(DEMO_SIZE)
+	$(BIN)/python manage.py demodata --size $(DEMO_SIZE) --url http://$(HOST)
 	$(BIN)/python manage.py runserver $(HOST)
 
 run: ## Serve on $(HOST) with gunicorn (a single host makes its own SECRET_KEY; several share one)

@@ -59,8 +59,8 @@ def bootstrap(job: dict[str, Any]) -> Outcome:
 _SNAPSHOT_PAGE = (
     "SELECT r.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into "
     "FROM records_record r WHERE r.record_type = 'trans_line' AND r.store_id = %s AND r.is_deleted = 0 "
-    "AND r.id > %s AND r.modified_at <= %s AND NOT EXISTS (SELECT 1 FROM queue_queueentry q "
-    "WHERE q.site_id = %s AND q.record_id = r.id) ORDER BY r.id LIMIT %s"
+    "AND r.id > %s AND NOT EXISTS (SELECT 1 FROM queue_queueentry q WHERE q.site_id = %s "
+    "AND q.record_id = r.id) AND NOT (r.source_site_id = %s AND r.modified_at > %s) ORDER BY r.id LIMIT %s"
 )
 
 
@@ -80,7 +80,7 @@ def raw_snapshot(db: DbParams, *, site_id: int, store_id: str, limit: int) -> Ou
         last = 0
         while True:
             t0 = time.perf_counter()
-            cursor.execute(_SNAPSHOT_PAGE, [store_id, last, taken_at, site_id, limit])
+            cursor.execute(_SNAPSHOT_PAGE, [store_id, last, site_id, site_id, taken_at, limit])
             rows = cursor.fetchall()
             if not rows:
                 break

@@ -1,4 +1,4 @@
-"""Fan-out: central edits made on the primary (apps.queue.services.apply_primary_changes), in-process.
+"""Fan-out: central edits made on the primary (apps.queue.services.primary_changes_apply), in-process.
 
 Central data is edited on the primary (admin, loadrecords), not through a sync endpoint, so this
 workload calls the service directly in the bench process (Django configured for the bench database).
@@ -36,7 +36,7 @@ def _edited(data: dict[str, Any], tag: str) -> dict[str, Any]:
 
 
 def _ours(items: list[tuple[int, str, dict[str, Any]]], tag: str) -> tuple[float, int]:
-    from apps.queue.services import apply_primary_changes
+    from apps.queue.services import primary_changes_apply
     from apps.records.changes import Change
 
     changes = [
@@ -44,7 +44,7 @@ def _ours(items: list[tuple[int, str, dict[str, Any]]], tag: str) -> tuple[float
         for _, rid, d in items
     ]
     t0 = time.perf_counter()
-    written = apply_primary_changes(changes=changes)
+    written = primary_changes_apply(changes=changes)
     elapsed = time.perf_counter() - t0
     if len(written.written_pks) != len(items):
         raise RuntimeError(f"fan-out wrote {len(written.written_pks)} records, expected {len(items)}")

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The OpenAPI schema at /api/schema/ and its browsable page, from files the package ships (no CDN).
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.sites",
     "apps.records",
     "apps.queue",
@@ -121,7 +124,18 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"].setdefault("timeout", 20)
     _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://syncserver")}
+# The database cache by default: every worker on every host reads the same one, so a change made in the
+# admin or by a command applies on the next request everywhere. `migrate` creates its table
+# (apps/sites/apps.py). CACHE_URL may name memcached or redis instead.
+CACHES = {
+    "default": env.cache("CACHE_URL", default="dbcache://syncserver_cache"),
+    # Verified credentials only, kept in each process: the key includes the stored password hash, so a
+    # changed password can never be matched by an old entry (apps/sites/authentication.py).
+    "verified_credentials": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "verified-credentials",
+    },
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,6 +154,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [],
     "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI description of every endpoint (apps/api/openapi.py; docs/api.md is generated from it).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "syncserver API",
+    "DESCRIPTION": "Every HTTP endpoint of the primary sync server. The protocol is in docs/protocol.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "",
+    "SORT_OPERATIONS": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.openapi.paths_without_trailing_slash",
+    ],
 }
 
 # --- Sync behaviour -------------------------------------------------------------------------------
@@ -159,9 +191,10 @@ SYNC_PUSHED_ID_RETENTION_DAYS = env.int("SYNC_PUSHED_ID_RETENTION_DAYS", default
 SYNC_LOG_RETENTION_DAYS = env.int("SYNC_LOG_RETENTION_DAYS", default=30)
 # Authentication: a verified credential is trusted for this long without re-running the slow hash.
 SYNC_AUTH_CACHE_SECONDS = env.int("SYNC_AUTH_CACHE_SECONDS", default=300)
-# How long an authenticated site's row is cached (seconds; 0: read it on every request). Changes made
-# through the admin, commands or services forget it at once in a shared cache (CACHE_URL).
-SYNC_AUTH_SITE_CACHE_SECONDS = env.int("SYNC_AUTH_SITE_CACHE_SECONDS", default=5)
+# How long an authenticated site's row is cached (seconds; 0: read it on every request, the default:
+# reading the row costs what reading the database cache does). Worth setting with a memory cache in
+# CACHE_URL; changes made through the admin, commands or services forget the cached row at once.
+SYNC_AUTH_SITE_CACHE_SECONDS = env.int("SYNC_AUTH_SITE_CACHE_SECONDS", default=0)
 # Failed logins for one name from one client address within the window before 429 Too Many Requests
 # (for that name from that address only), and failures from one address under any names before that
 # address is refused (docs/operations.md, "Security").

@@ -7,7 +7,7 @@ from apps.monitoring import views as monitoring_views
 urlpatterns = [
     path("admin/health/", admin.site.admin_view(monitoring_views.health_page), name="sync_health"),
     path("admin/", admin.site.urls),
-    path("metrics", monitoring_views.metrics_view, name="metrics"),
+    path("metrics", monitoring_views.MetricsView.as_view(), name="metrics"),
     path("", include("apps.api.urls")),
 ]
 

@@ -1,5 +1,8 @@
+import contextlib
+
 import pytest
-from django.core.cache import cache
+from django.conf import settings as django_settings
+from django.core.cache import caches
 
 from apps.sites.models import Site
 from tests.support import SyncClient, client_for, make_site
@@ -9,9 +12,16 @@ from tests.support import SyncClient, client_for, make_site
 def _fast_hashes_and_clean_cache(settings):
     # The slow production hash is exercised on purpose in tests/sites/test_authentication.py.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield
-    cache.clear()
+    # Before each test only: a test may leave the database unusable (a patched cursor) until its own
+    # fixtures are undone.
+    clear_caches()
+
+
+def clear_caches() -> None:
+    for alias in django_settings.CACHES:
+        # The database cache, in a test without database access, refuses: it cannot have been used either.
+        with contextlib.suppress(RuntimeError):
+            caches[alias].clear()
 
 
 @pytest.fixture(scope="session")

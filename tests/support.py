@@ -190,21 +190,21 @@ def json_error(response: Any, status: int) -> str:
 
 def primary_upsert(record_type: str, record_id: str, data: dict[str, Any], *, store_id: str = "") -> None:
     """A record created or edited on the primary itself (admin, loadrecords), fanned out to the sites."""
-    from apps.queue.services import apply_primary_changes
+    from apps.queue.services import primary_changes_apply
     from apps.records.changes import Change
 
     change = Change(
         record_type=record_type, record_id=record_id, action="upsert", data=data, store_id=store_id
     )
-    written = apply_primary_changes(changes=[change])
+    written = primary_changes_apply(changes=[change])
     assert not written.refused, written.refused
 
 
 def primary_delete(record_type: str, record_id: str) -> None:
-    from apps.queue.services import apply_primary_changes
+    from apps.queue.services import primary_changes_apply
     from apps.records.changes import Change
 
-    written = apply_primary_changes(
+    written = primary_changes_apply(
         changes=[Change(record_type=record_type, record_id=record_id, action="delete")]
     )
     assert not written.refused, written.refused

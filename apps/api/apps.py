@@ -11,6 +11,7 @@ class ApiConfig(AppConfig):
 
         import syncserver.checks  # noqa: F401 - registers the deploy checks
 
+        from . import openapi  # noqa: F401 - registers the OpenAPI descriptions of the views
         from .synclog import write_pending_logs
 
         request_finished.connect(write_pending_logs, dispatch_uid="api.write_pending_logs")

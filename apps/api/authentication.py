@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,7 @@ from apps.sites.authentication import (
 from apps.sites.lockout import check_not_locked, client_address
 from apps.sites.models import ApiKey, Site, SyncUser
 from apps.sites.selectors import site_by_id
+from apps.sites.services import password_to_sha256
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def authenticate_site(
         return site
     secrets = [credentials.secret]
     if legacy and settings.SYNC_V1_ALLOW_PLAIN_PASSWORD:
-        secrets.append(_sha256(credentials.secret))
+        secrets.append(password_to_sha256(credentials.secret))
     return site_authenticate(
         username=credentials.username,
         secrets=secrets,
@@ -94,16 +94,12 @@ def authenticate_site(
     )
 
 
-def _sha256(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def _v1_shared_site(credentials: BasicCredentials, from_site: str | None, address: str) -> Site:
     """The shared legacy credential: checked against its configured hash; the site is `from_site`."""
     expected = settings.SYNC_V1_SHARED_PASSWORD_SHA256.strip().lower()
     offered = [credentials.secret.strip().lower()]
     if settings.SYNC_V1_ALLOW_PLAIN_PASSWORD:
-        offered.append(_sha256(credentials.secret))
+        offered.append(password_to_sha256(credentials.secret))
     # Both settings must be set: an empty hash would otherwise accept an empty password.
     if not expected or not any(hmac.compare_digest(expected.encode(), s.encode()) for s in offered):
         raise refuse(

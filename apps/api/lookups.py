@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.lookups import selectors
-from apps.lookups.services import VisibilityRefused, make_patient_visible
+from apps.lookups.services import VisibilityRefused, patient_make_visible
 from apps.sites.models import Site
 
 from .authentication import authenticate_site
@@ -125,7 +125,7 @@ class NameStoreJoinView(LookupView):
     def post(self, request: Request) -> HttpResponse:
         body = parse_join_body(request.body)
         try:
-            visible = make_patient_visible(
+            visible = patient_make_visible(
                 site=request.user, store_id=body["store_ID"], name_id=body["name_ID"]
             )
         except VisibilityRefused as exc:

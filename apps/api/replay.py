@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.lib.transactions import Busy, atomic_with_retry
 from apps.queue.models import QuarantinedRecord
-from apps.queue.services import apply_site_changes
+from apps.queue.services import site_changes_apply
 from apps.records.changes import Change, Refusal
 
 from .codecs import CODECS
@@ -68,7 +68,7 @@ def _replay_one(*, pk: int) -> str | None:
         record.record_type = change.record_type[:100]
         record.record_id = change.record_id[:100]
         record.store_id = change.store_id[:100]
-        written = apply_site_changes(site=record.site, changes=[change])
+        written = site_changes_apply(site=record.site, changes=[change])
         reason = written.refused[0].reason if written.refused else None
     else:
         reason = change.reason

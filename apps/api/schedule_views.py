@@ -133,7 +133,7 @@ class ScheduleSyncView(ScheduleApiView):
     def post(self, request: Request, schedule_id: str) -> HttpResponse:
         schedule = self.schedule(schedule_id)
         try:
-            run = services.run_now(schedule=schedule)
+            run = services.schedule_run_now(schedule=schedule)
         except services.AlreadyRunning as exc:
             raise Conflict(str(exc)) from exc
         except services.TooSoon as exc:

@@ -80,6 +80,10 @@ class TablePushView(TableSyncView):
         )
 
 
+class LegacyTablePushView(TablePushView):
+    """`/sync`, the older name of `/sync/push`: the same call, its own name in the OpenAPI schema."""
+
+
 class TablePullView(TableSyncView):
     call = "table_pull"
 

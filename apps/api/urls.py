@@ -1,6 +1,7 @@
 """Routes. Every sync path answers with and without its trailing slash (real clients use both)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import lookups, schedule_views, settingsdocs, tables, views
 
@@ -25,7 +26,7 @@ urlpatterns = [
     re_path(r"^sync/status/?$", views.StatusView.as_view()),
     # Table sync (docs/tables-api.md); `/sync` is the older name of the push.
     re_path(r"^sync/push/?$", tables.TablePushView.as_view()),
-    re_path(r"^sync/?$", tables.TablePushView.as_view()),
+    re_path(r"^sync/?$", tables.LegacyTablePushView.as_view()),
     re_path(r"^sync/pull/?$", tables.TablePullView.as_view()),
     # Settings documents (docs/settings-api.md).
     re_path(r"^api/v1/sync/update/?$", settingsdocs.SettingsUpdateView.as_view()),
@@ -39,4 +40,7 @@ urlpatterns = [
         r"^api/sync/schedules/(?P<schedule_id>[0-9]+)/history/?$",
         schedule_views.ScheduleHistoryView.as_view(),
     ),
+    # The OpenAPI schema of all of the above (apps/api/openapi.py) and its browsable page.
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/schema/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
 ]

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change
 
 from .dataset import DemoResult, TableCount, ensure_sites, generate_dataset
@@ -76,7 +76,7 @@ def _apply(record_type: str, batch: list[RecordData], count: TableCount, result:
         )
         for r in batch
     ]
-    written = apply_primary_changes(changes=changes)
+    written = primary_changes_apply(changes=changes)
     count.generated += len(batch)
     count.added += written.added
     count.updated += written.updated
@@ -137,5 +137,5 @@ def format_credentials(result: DemoResult, *, url: str = "http://127.0.0.1:8000"
             "       -H 'msupply-site-uuid: demo-device' \\",
             f"       '{url}/sync/v3/queued_records/count?from_site={first.site_id}&to_site=1'",
         ]
-    lines += ["", "Admin: run `manage.py createsuperuser`, then open " + url + "/admin/"]
+    lines.append("")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from .config import ConfigError, check_schedule_row, check_source
 from .models import DataSource, ImportRun, ImportSchedule
 from .selectors import last_runs
-from .services import AlreadyRunning, TooSoon, compute_next_sync, run_now, schedule_set_enabled
+from .services import AlreadyRunning, TooSoon, compute_next_sync, schedule_run_now, schedule_set_enabled
 
 
 class CheckedForm(forms.ModelForm):
@@ -105,7 +105,7 @@ class ImportScheduleAdmin(admin.ModelAdmin):
     def run_now_action(self, request: HttpRequest, queryset: QuerySet[ImportSchedule]) -> None:
         for schedule in queryset.select_related("source"):
             try:
-                run = run_now(schedule=schedule)
+                run = schedule_run_now(schedule=schedule)
             except (AlreadyRunning, TooSoon) as exc:
                 self.message_user(request, f"{schedule}: {exc}", messages.WARNING)
                 continue

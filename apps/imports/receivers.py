@@ -13,7 +13,7 @@ from apps.queue.signals import purge_requested
 
 @receiver(purge_requested)
 def purge_import_runs(sender: Any, now: datetime, **kwargs: Any) -> str:
-    from .services import purge_history
+    from .services import history_purge
 
-    count = purge_history(now=now)
+    count = history_purge(now=now)
     return f"{count} import runs older than {settings.IMPORTS_HISTORY_RETENTION_DAYS} days"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change
 from apps.records.services import WriteResult
 
@@ -92,7 +92,7 @@ def _import(
             upsert_change(spec=spec, record_id=i, data=overlay(stored.get(i), mapped.upserts[i]))
             for i in batch
         ]
-        written = apply_primary_changes(changes=changes)
+        written = primary_changes_apply(changes=changes)
         _count(run, written, mapped)
         refused_ids = {r.change.record_id for r in written.refused}
         ImportedKey.objects.bulk_create(
@@ -102,7 +102,7 @@ def _import(
         _after_batch(run, claim, advance, len(batch))
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
-        written = apply_primary_changes(
+        written = primary_changes_apply(
             changes=[Change(record_type=spec.name, record_id=i, action="delete") for i in batch]
         )
         _count(run, written, mapped)

@@ -234,7 +234,9 @@ def _run_claimed(
         release(claim)
 
 
-def run_due(*, now: datetime | None = None, progress: ProgressFactory | None = None) -> list[ImportRun]:
+def schedules_run_due(
+    *, now: datetime | None = None, progress: ProgressFactory | None = None
+) -> list[ImportRun]:
     """Run every due schedule this runner manages to claim; others are left to other runners."""
     now = now or timezone.now()
     recover_stale_claims(now=now)
@@ -251,7 +253,7 @@ def run_due(*, now: datetime | None = None, progress: ProgressFactory | None = N
     return runs
 
 
-def run_now(
+def schedule_run_now(
     *, schedule: ImportSchedule, rate_limited: bool = True, progress: ProgressFactory | None = None
 ) -> ImportRun:
     """A manual run, now; AlreadyRunning or TooSoon when it may not start. The next slot is kept."""
@@ -263,7 +265,7 @@ def run_now(
 
 
 # History ------------------------------------------------------------------------------------------
-def purge_history(*, now: datetime | None = None) -> int:
+def history_purge(*, now: datetime | None = None) -> int:
     """Delete finished runs older than IMPORTS_HISTORY_RETENTION_DAYS (a running one is kept)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.IMPORTS_HISTORY_RETENTION_DAYS)
     deleted, _ = (

@@ -97,14 +97,29 @@ def conflict_target(*unique_fields: str) -> dict[str, Any]:
     return {}
 
 
-def upsert_tail(*, key: Sequence[str], updated: Sequence[str]) -> str:
-    """The clause after a multi-row INSERT that updates `updated` columns of rows whose unique `key`
-    exists already (ON DUPLICATE KEY UPDATE on MySQL/MariaDB, ON CONFLICT ... DO UPDATE on SQLite)."""
+def upsert_head(*, key: Sequence[str]) -> str:
+    """What follows a multi-row INSERT to update rows whose unique `key` exists already; the
+    assignments come after it (ON DUPLICATE KEY UPDATE on MySQL/MariaDB, ON CONFLICT ... DO UPDATE SET on
+    SQLite)."""
     if is_mysql():
-        return "ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUES({c})" for c in updated)
-    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET " + ", ".join(
-        f"{c} = excluded.{c}" for c in updated
-    )
+        return "ON DUPLICATE KEY UPDATE"
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET"
+
+
+def inserted_value(column: str) -> str:
+    """In an upsert's assignments: the value the INSERT tried to write to `column`."""
+    return f"VALUES({column})" if is_mysql() else f"excluded.{column}"
+
+
+def greatest() -> str:
+    """The function that returns the largest of its arguments (MySQL's GREATEST, SQLite's MAX)."""
+    return "GREATEST" if is_mysql() else "MAX"
+
+
+def upsert_tail(*, key: Sequence[str], updated: Sequence[str]) -> str:
+    """The clause after a multi-row INSERT that overwrites the `updated` columns of rows whose unique
+    `key` exists already."""
+    return f"{upsert_head(key=key)} " + ", ".join(f"{c} = {inserted_value(c)}" for c in updated)
 
 
 def can_return_rows() -> bool:

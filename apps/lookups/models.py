@@ -1,6 +1,13 @@
-"""The search index of the online look-ups: one narrow row per patient, prescriber or policy."""
+"""The search index of the online look-ups: one narrow row per patient, prescriber or policy, and one
+row per suffix of each key that is searched with "contains"."""
 
 from django.db import models
+
+# The longest suffix text kept (characters). Longer searches read the index with their first
+# SUFFIX_LENGTH characters and are checked against the whole key (selectors.contains).
+SUFFIX_LENGTH = 24
+# Suffixes shorter than this are not stored: shorter searches are matched as a prefix (selectors).
+MIN_CONTAINS = 3
 
 
 class SearchEntry(models.Model):
@@ -41,3 +48,38 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id}"
+
+
+class SearchSuffix(models.Model):
+    """One suffix of one search key: "the key contains x" is "some suffix of it starts with x".
+
+    A B-tree index cannot serve `LIKE '%x%'`, but it serves "starts with" as one range; with every
+    suffix stored, "contains" is that range on (kind, field, suffix). The cost of a search grows with
+    the number of matches, not with the number of names. Trigrams were the other choice: smaller, but
+    a search must intersect one list per trigram (the lists of common trigrams are long) and then
+    check every candidate, where the suffix range answers at once. The price is one row per character
+    of each searched key (a 12-letter name: 10 rows): docs/protocol.md, "Online look-ups".
+    """
+
+    class Field(models.TextChoices):
+        LAST = "last", "last name"
+        FIRST = "first", "first name"
+        CODE = "code", "code (a prescriber's registration code, a policy number)"
+        BARCODE = "barcode", "barcode"
+
+    # No cascade in Python: indexing.py deletes an entry's suffixes itself, with one query per batch
+    # (a cascade would load the entries first, and a rebuild would load them all).
+    entry = models.ForeignKey(SearchEntry, on_delete=models.DO_NOTHING, related_name="suffixes")
+    kind = models.CharField(max_length=10, choices=SearchEntry.Kind.choices)
+    field = models.CharField(max_length=8, choices=Field.choices)
+    suffix = models.CharField(max_length=SUFFIX_LENGTH)
+
+    class Meta:
+        verbose_name_plural = "search suffixes"
+        indexes = [
+            # Covering: a search reads this index range and nothing else of the table.
+            models.Index(fields=["kind", "field", "suffix", "entry"], name="search_suffix_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.field} {self.suffix!r}"

@@ -1,8 +1,10 @@
 """Reads of the online look-ups (/api/v4): patients, prescribers and a patient's dispensing history.
 
-Searches go through `SearchEntry`, whose keys are lowercased and indexed per kind: a prefix is one index
-range on either database. A true "contains" (`LIKE '%x%'`) cannot use a B-tree index at all: it reads
-every entry of the kind, a million names per keystroke, so it is not offered (docs/protocol.md).
+Searches go through `SearchEntry`, whose keys are lowercased and indexed per kind. `LIKE '%x%'` cannot
+use a B-tree index (it would read every name of the system per keystroke), so "contains x" is read from
+`SearchSuffix` instead: some suffix of the key starts with x, one index range on either database. A
+text of one or two characters would match most names, so it is matched as a prefix: the index of the
+key itself, ordered as the answer is (docs/protocol.md, "Online look-ups").
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from django.db.models import Q, QuerySet
 from apps.lib.sql import is_mysql
 from apps.records.models import Record
 
-from .models import SearchEntry
+from .models import MIN_CONTAINS, SUFFIX_LENGTH, SearchEntry, SearchSuffix
 
 MAX_POLICY_MATCHES = 1000
+MAX_CANDIDATES = 2000
 MAX_HISTORY = 500
 # Fields the app reads as numbers or booleans: typed, as mSupply's own look-up API answers.
 BOOLEAN_FIELDS = {"female", "isDeceased", "is_vaccine", "isActive", "is_deleted"}
@@ -41,9 +44,48 @@ class PatientQuery:
 def prefix(field: str, value: str) -> Q:
     """`field` starts with `value` (already lowercased), written so that the index serves it."""
     if is_mysql():
-        return Q(**{f"{field}__startswith": value})
+        # `LIKE 'x%'` under the column's collation is an index range; `LIKE BINARY` (startswith) is
+        # not, it reads every key of the kind. The keys and the text are lowercased, so the collation's
+        # case-insensitivity changes nothing (its accent-insensitivity lets "jose" find "josé").
+        return Q(**{f"{field}__istartswith": value})
     # SQLite does not use an index for LIKE on a case-sensitive column; a range it does.
     return Q(**{f"{field}__gte": value, f"{field}__lt": value + "\U0010ffff"})
+
+
+def matching(kind: str, texts: dict[str, str]) -> QuerySet[SearchEntry]:
+    """Entries of `kind` whose keys contain the texts (field: lowercased text; empty ones ignored).
+
+    "Contains x" is "some suffix of the key starts with x": one range of `SearchSuffix`'s index. A
+    text that few keys contain gives the candidates (entry ids, at most MAX_CANDIDATES), read then by
+    primary key and sorted. A text that more contain is a subquery instead, left to the planner: its
+    matches are dense, so walking the ordered key index finds `limit` of them early. Either way a
+    selective text never reads every name. A text shorter than MIN_CONTAINS is matched as a prefix.
+    """
+    conditions = Q()
+    candidates: set[int] | None = None
+    for field, value in texts.items():
+        if not value:
+            continue
+        if len(value) < MIN_CONTAINS:
+            conditions &= prefix(field, value)
+            continue
+        suffixes = SearchSuffix.objects.filter(
+            prefix("suffix", value[:SUFFIX_LENGTH]), kind=kind, field=field
+        )
+        # Count rows, not entries: a key can hold the text twice, and a cut-off read is incomplete.
+        rows = list(suffixes.values_list("entry_id", flat=True)[: MAX_CANDIDATES + 1])
+        if len(rows) <= MAX_CANDIDATES:
+            candidates = set(rows) if candidates is None else candidates & set(rows)
+        else:
+            conditions &= Q(pk__in=suffixes.values("entry_id"))
+        if len(value) > SUFFIX_LENGTH:
+            # The index holds suffixes cut to SUFFIX_LENGTH: the whole text is checked on the key.
+            conditions &= Q(**{f"{field}__contains": value})
+    if candidates is None:
+        return SearchEntry.objects.filter(conditions, kind=kind)
+    # The candidates are of the kind already. Naming the kind as well would let SQLite, which keeps no
+    # statistics, walk the kind's whole ordered index rather than look the few candidates up.
+    return SearchEntry.objects.filter(conditions, pk__in=sorted(candidates))
 
 
 def typed(data: dict[str, Any]) -> dict[str, Any]:
@@ -71,24 +113,22 @@ def _page(entries: QuerySet[SearchEntry], offset: int, limit: int) -> list[str]:
     return list(ordered.values_list("record_id", flat=True)[offset : offset + limit])
 
 
-def search_patients(query: PatientQuery) -> list[dict[str, Any]]:
-    """Patients of the whole system, each with its insurance policies and notes; [] when none match."""
-    entries = SearchEntry.objects.filter(kind=SearchEntry.Kind.PATIENT, is_deleted=query.deleted)
-    if query.last:
-        entries = entries.filter(prefix("last", query.last))
-    if query.first:
-        entries = entries.filter(prefix("first", query.first))
-    if query.barcode:
-        entries = entries.filter(prefix("barcode", query.barcode))
+def patient_entries(query: PatientQuery) -> QuerySet[SearchEntry]:
+    """The index entries of the patients that match, before ordering and paging."""
+    texts = {"last": query.last, "first": query.first, "barcode": query.barcode}
+    entries = matching(SearchEntry.Kind.PATIENT, texts).filter(is_deleted=query.deleted)
     if query.dob:
         entries = entries.filter(dob=query.dob)
     if query.policy:
-        policies = SearchEntry.objects.filter(prefix("code", query.policy), kind=SearchEntry.Kind.POLICY)
-        holders = list(
-            policies.filter(is_deleted=False).values_list("name_id", flat=True)[:MAX_POLICY_MATCHES]
-        )
+        policies = matching(SearchEntry.Kind.POLICY, {"code": query.policy}).filter(is_deleted=False)
+        holders = list(policies.values_list("name_id", flat=True)[:MAX_POLICY_MATCHES])
         entries = entries.filter(record_id__in=holders)
-    ids = _page(entries, query.offset, query.limit)
+    return entries
+
+
+def search_patients(query: PatientQuery) -> list[dict[str, Any]]:
+    """Patients of the whole system, each with its insurance policies and notes; [] when none match."""
+    ids = _page(patient_entries(query), query.offset, query.limit)
     if not ids:
         return []
     rows = Record.objects.filter(record_type_id="name", record_id__in=ids).values_list("record_id", "wire")
@@ -111,10 +151,8 @@ def search_patients(query: PatientQuery) -> list[dict[str, Any]]:
 
 
 def search_prescribers(*, first: str, last: str, code: str, limit: int, offset: int) -> list[dict[str, Any]]:
-    entries = SearchEntry.objects.filter(kind=SearchEntry.Kind.PRESCRIBER, is_deleted=False)
-    for field, value in (("last", last), ("first", first), ("code", code)):
-        if value:
-            entries = entries.filter(prefix(field, value))
+    texts = {"last": last, "first": first, "code": code}
+    entries = matching(SearchEntry.Kind.PRESCRIBER, texts).filter(is_deleted=False)
     ids = _page(entries, offset, limit)
     found = _records("clinician", ids)
     return [
@@ -122,6 +160,11 @@ def search_prescribers(*, first: str, last: str, code: str, limit: int, offset: 
         for i in ids
         if i in found
     ]
+
+
+def administrator_id(line: dict[str, Any]) -> str:
+    """The line's medicine administrator: the registry's spelling, or the one the app pushes."""
+    return str(line.get("medicine_administrator_ID") or line.get("medicine_administrator_id") or "")
 
 
 def patient_history(*, patient_id: str) -> list[dict[str, Any]]:
@@ -144,6 +187,9 @@ def patient_history(*, patient_id: str) -> list[dict[str, Any]]:
         "item", sorted({str(line.get("item_ID", "")) for ls in lines_of.values() for line in ls})
     )
     clinicians = _records("clinician", sorted({str(t.get("prescriber_ID", "")) for _, t in transactions}))
+    administrators = _records(
+        "medicine_administrator", sorted({administrator_id(line) for ls in lines_of.values() for line in ls})
+    )
     history = []
     for record_id, transaction in transactions:
         lines = [
@@ -152,7 +198,8 @@ def patient_history(*, patient_id: str) -> list[dict[str, Any]]:
                 "itemLine": {"ID": line.get("item_line_ID", ""), "item": items[line["item_ID"]]}
                 if line.get("item_ID") in items
                 else None,
-                "medicineAdministrator": None,
+                # The vaccinator: the app shows its first_name and last_name (or "not available").
+                "medicineAdministrator": administrators.get(administrator_id(line)),
             }
             for line in lines_of.get(record_id, [])
         ]

@@ -8,7 +8,7 @@ from apps.lib.transactions import atomic_with_retry
 from apps.queue.fanout import fan_out, queue_for_site
 from apps.records.changes import Change
 from apps.records.models import Record
-from apps.records.services import write_records
+from apps.records.services import records_write
 from apps.sites.models import PRIMARY_SITE_ID, Site, Store, new_record_id
 
 
@@ -29,7 +29,7 @@ class Visibility:
 
 
 @atomic_with_retry
-def make_patient_visible(*, site: Site, store_id: str, name_id: str) -> Visibility:
+def patient_make_visible(*, site: Site, store_id: str, name_id: str) -> Visibility:
     """Join the name to the store (through the write path) and queue the patient, with its policies
     and notes, to the caller's site at once, so its next pull has them whatever the join's routing."""
     if not Store.objects.filter(pk=store_id, site=site).exists():
@@ -60,6 +60,6 @@ def make_patient_visible(*, site: Site, store_id: str, name_id: str) -> Visibili
     change = Change(
         record_type="name_store_join", record_id=join_id, action="upsert", data=data, store_id=store_id
     )
-    written = write_records(changes=[change], source_site_id=PRIMARY_SITE_ID)
+    written = records_write(changes=[change], source_site_id=PRIMARY_SITE_ID)
     queued += fan_out(record_pks=written.written_pks, source_site_id=PRIMARY_SITE_ID)
     return Visibility(join_id=join_id, created=True, queued=queued)

@@ -61,7 +61,7 @@ def observe_request(*, endpoint: str, method: str, version: str, status: int, se
         LOCKOUTS.labels(endpoint).inc()
 
 
-def count_records(*, call: str, api_version: str, counts: Mapping[str, int]) -> None:
+def count_records(*, api_version: str, counts: Mapping[str, int]) -> None:
     for direction in DIRECTIONS:
         if counts.get(direction):
             RECORDS.labels(direction, api_version).inc(counts[direction])
@@ -92,7 +92,7 @@ class QueueCollector:
         late = 0
         for site_id, since in sorted(entered.items()):
             seconds = max(0.0, (now - since).total_seconds())
-            late += seconds > settings.MONITORING_BEHIND_MINUTES * 60
+            late += selectors.is_behind(seconds)
             lag.add_metric([str(site_id)], seconds)
             depth.add_metric([str(site_id)], depths.get(site_id, 0))
         behind.add_metric([], late)

@@ -93,7 +93,7 @@ class HealthQuery:
 
     def keeps(self, health: SiteHealth, *, now: datetime) -> bool:
         if self.show == "behind":
-            return health.lag_seconds(now) > settings.MONITORING_BEHIND_MINUTES * 60
+            return health.is_behind(now)
         if self.show == "silent":
             contact = health.last_contact
             return health.site.is_active and (contact is None or contact < now - timedelta(days=self.days))
@@ -158,7 +158,7 @@ def rows_for(
                 "site_url": reverse("admin:sites_site_change", args=[site.pk]),
                 "depth": capped(depths.get(site.pk, 0), cap),
                 "lag": duration(health.lag_seconds(now)) if health.queued_since else "",
-                "behind": health.lag_seconds(now) > settings.MONITORING_BEHIND_MINUTES * 60,
+                "behind": health.is_behind(now),
                 "last_error": latest.last_error if latest and health.failing else "",
                 "log_url": _admin_list("synclog", site.pk),
                 "queue_url": _admin_list("queueentry", site.pk),

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 def count_call(sender: Any, *, site_id: int, call: str, counts: dict[str, int], **kwargs: Any) -> None:
-    metrics.count_records(call=call, api_version=kwargs.get("api_version", ""), counts=counts)
+    metrics.count_records(api_version=kwargs.get("api_version", ""), counts=counts)
     try:
         services.count_call(
             site_id=site_id,

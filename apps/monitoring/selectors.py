@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
 
@@ -21,6 +22,11 @@ from .models import ALL_SITES, LATEST, SiteHour
 
 # SQLite allows 500 terms in one compound SELECT.
 DEPTH_QUERY_SITES = 400
+
+
+def is_behind(lag_seconds: float) -> bool:
+    """A site is behind when its oldest waiting entry is older than MONITORING_BEHIND_MINUTES."""
+    return lag_seconds > settings.MONITORING_BEHIND_MINUTES * 60
 
 
 def queue_entered_at(*, dumped_at: Mapping[int, datetime]) -> dict[int, datetime]:
@@ -106,6 +112,9 @@ class SiteHealth:
 
     def lag_seconds(self, now: datetime) -> float:
         return (now - self.queued_since).total_seconds() if self.queued_since else 0.0
+
+    def is_behind(self, now: datetime) -> bool:
+        return is_behind(self.lag_seconds(now))
 
     @property
     def app_version(self) -> str:

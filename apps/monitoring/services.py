@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
+
+from apps.lib.sql import greatest, inserted_value, placeholders, upsert_head
 
 from .models import ALL_SITES, APP_VERSION_LENGTH, LAST_ERROR_LENGTH, LATEST, SiteHour
 
@@ -17,30 +20,20 @@ _KEPT_UNLESS_GIVEN = ("last_call_at", "last_push_at", "last_pull_at", "last_ack_
 _COLUMNS = ("site_id", "hour", *_ADDED, *_KEPT_UNLESS_GIVEN, "last_status", "last_error", "app_version")
 
 
+@functools.cache  # the same text for every call of this process: built once
 def _upsert_sql() -> str:
     table = SiteHour._meta.db_table
-    if connection.vendor == "mysql":
-        head = "ON DUPLICATE KEY UPDATE"
-
-        def new(column: str) -> str:
-            return f"VALUES({column})"
-    else:
-        head = "ON CONFLICT (site_id, hour) DO UPDATE SET"
-
-        def new(column: str) -> str:
-            return f"excluded.{column}"
-
+    new = inserted_value
     updates = [f"{c} = {c} + {new(c)}" for c in _ADDED]
     # The later of the two times: calls of one site may be counted out of order by two workers.
-    greatest = "GREATEST" if connection.vendor == "mysql" else "MAX"
     updates += [
-        f"{c} = {greatest}(COALESCE({new(c)}, {c}), COALESCE({c}, {new(c)}))" for c in _KEPT_UNLESS_GIVEN
+        f"{c} = {greatest()}(COALESCE({new(c)}, {c}), COALESCE({c}, {new(c)}))" for c in _KEPT_UNLESS_GIVEN
     ]
     updates.append(f"last_status = {new('last_status')}")
     # An empty error or version (a call that succeeded, a client that sends none) keeps the last one.
     updates += [f"{c} = COALESCE(NULLIF({new(c)}, ''), {c})" for c in ("last_error", "app_version")]
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    values = ", ".join([f"({marks})"] * 3)
+    values = ", ".join([f"({placeholders(len(_COLUMNS))})"] * 3)
+    head = upsert_head(key=("site_id", "hour"))
     return f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES {values} {head} {', '.join(updates)}"
 
 

@@ -1,7 +1,7 @@
 """Admin for records, queues and the sync log, and the queue parts of the site admin.
 
 Records are edited here rather than in apps/records because every change made on the primary must go
-through apply_primary_changes: validated by the registry, tombstoned instead of removed, and fanned out
+through primary_changes_apply: validated by the registry, tombstoned instead of removed, and fanned out
 to the sites' queues. All lists here use a capped count and never load the big text columns.
 """
 
@@ -20,21 +20,22 @@ from apps.records.models import Record
 from apps.records.registry import get_registry
 from apps.records.services import validate_change
 from apps.sites.admin import SiteAdmin
-from apps.sites.models import PRIMARY_SITE_ID, Site
+from apps.sites.models import Site, Store
 
 from .admin_helpers import BigTableAdmin, ReadOnlyAdminMixin, json_block, pretty_json, shorten
+from .admin_rebuild import RebuildQueuesSiteAdmin, RebuildQueuesStoreAdmin
 from .models import PushedSyncId, QuarantinedRecord, QueueEntry, SyncLog
-from .services import apply_primary_changes, initial_dump
+from .services import primary_changes_apply
 
 # A delete action over "all N selected" must not build millions of changes in one transaction.
 MAX_ACTION_RECORDS = 10_000
 
 
-class QueueSiteAdmin(SiteAdmin):
+class QueueSiteAdmin(RebuildQueuesSiteAdmin):
     """The site admin, plus how far behind each site is and a way to rebuild its queue."""
 
     list_display = [*SiteAdmin.list_display, "queue_depth", "pending_quarantine"]
-    actions = [*SiteAdmin.actions, "rebuild_queue"]
+    actions = [*SiteAdmin.actions, "rebuild_queue", "rebuild_queue_mobile"]
 
     @admin.display(description="queued")
     def queue_depth(self, site: Site) -> int:
@@ -47,20 +48,11 @@ class QueueSiteAdmin(SiteAdmin):
             site_id=site.pk, status=QuarantinedRecord.Status.PENDING
         ).count()
 
-    @admin.action(description="Rebuild queue (initial dump, full)")
-    def rebuild_queue(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
-        for site in queryset.order_by("pk"):
-            if site.pk == PRIMARY_SITE_ID:
-                self.message_user(request, "Site 1 is the primary itself; it has no queue.", messages.WARNING)
-                continue
-            length = initial_dump(site=site, full=True)
-            self.message_user(
-                request, f"Site {site}: queue rebuilt, {length} records queued.", messages.SUCCESS
-            )
-
 
 admin.site.unregister(Site)
 admin.site.register(Site, QueueSiteAdmin)
+admin.site.unregister(Store)
+admin.site.register(Store, RebuildQueuesStoreAdmin)
 
 
 class RecordForm(forms.ModelForm):
@@ -94,7 +86,7 @@ class RecordForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if self.parsed_data is not None and self.record_key() is not None:
-            # The same check write_records makes, run here so a refusal is a form error, not a 500.
+            # The same check records_write makes, run here so a refusal is a form error, not a 500.
             reason = validate_change(self.change(), get_registry())
             if reason:
                 self.add_error("data", reason)
@@ -170,7 +162,7 @@ class RecordAdmin(BigTableAdmin):
 
     def save_model(self, request: HttpRequest, obj: Record, form: RecordForm, change: bool) -> None:
         # Never obj.save(): the write path derives store, routing and wire form, then fans out.
-        written = apply_primary_changes(changes=[form.change()])
+        written = primary_changes_apply(changes=[form.change()])
         if written.refused:
             self.message_user(request, f"Not saved: {written.refused[0].reason}", messages.ERROR)
             return
@@ -197,7 +189,7 @@ class RecordAdmin(BigTableAdmin):
                 messages.ERROR,
             )
             return
-        written = apply_primary_changes(
+        written = primary_changes_apply(
             changes=[Change(record_type=t, record_id=i, action="delete") for t, i in keys]
         )
         self.message_user(request, f"{written.deleted} records deleted and queued for the sites.")

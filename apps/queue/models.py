@@ -137,12 +137,12 @@ class SiteDump(models.Model):
 class SnapshotCursor(models.Model):
     """Where a site stands in its initial dump: a snapshot read page by page, not a queue fill.
 
-    The snapshot is every record routed to the site (the full set or the mobile subset), live, and not
-    changed since `taken_at`, in dump order: the registry's dump_order, then the table number, then the
-    record's primary key. Records changed after `taken_at` reach the site through its ordinary queue,
-    which the dump keeps for them (apps/queue/snapshot.py, docs/development/concurrency.md). The
-    position is the last acknowledged key; `epoch` grows with every dump and is part of each SyncID, so
-    acknowledgements of an earlier dump change nothing.
+    The snapshot is every record routed to the site (the full set or the mobile subset), live, with no
+    row in the site's queue, and not changed by the site itself since `taken_at`, in dump order: the
+    registry's dump_order, then the table number, then the record's primary key. Records others change
+    meanwhile reach the site through its ordinary queue (apps/queue/snapshot.py,
+    docs/development/concurrency.md). The position is the last acknowledged key; `epoch` grows with
+    every dump and is part of each SyncID, so acknowledgements of an earlier dump change nothing.
     """
 
     site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="snapshot")

@@ -27,14 +27,14 @@ from apps.lib.sql import (
 from apps.lib.transactions import atomic_with_retry, retry_on_conflict
 from apps.records.changes import Change, Refusal
 from apps.records.models import Record
-from apps.records.services import WriteResult, store_ids_of_site, write_records
+from apps.records.services import WriteResult, records_write, store_ids_of_site
 from apps.sites.models import PRIMARY_SITE_ID, Site
 
 from .fanout import fan_out
 from .models import SYNC_LOG_NOTE_LENGTH, PushedSyncId, QuarantinedRecord, QueueEntry, SiteDump, SyncLog
 from .selectors import queue_entry_id
 from .signals import sync_call_logged
-from .snapshot import advance, snapshot_remaining, start_snapshot
+from .snapshot import snapshot_advance, snapshot_remaining, snapshot_start
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def queue_push(*, site: Site, changes: list[Change], refused: list[Refusal], api
         else:
             in_batch.add(change.sync_id)
             fresh.append(change)
-    written = write_records(
+    written = records_write(
         changes=fresh, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk), now=now
     )
     fan_out(record_pks=written.written_pks, source_site_id=site.pk)
@@ -200,26 +200,26 @@ def quarantine(*, site: Site, refusals: list[Refusal], api_version: str, now) ->
 
 
 @atomic_with_retry
-def apply_site_changes(*, site: Site, changes: list[Change]) -> WriteResult:
+def site_changes_apply(*, site: Site, changes: list[Change]) -> WriteResult:
     """A satellite's changes applied without the SyncID check: used to replay fixed quarantine."""
-    written = write_records(
+    written = records_write(
         changes=changes, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk)
     )
     fan_out(record_pks=written.written_pks, source_site_id=site.pk)
     return written
 
 
-def apply_primary_changes_in_transaction(*, changes: list[Change]) -> WriteResult:
+def primary_changes_apply_in_transaction(*, changes: list[Change]) -> WriteResult:
     """Changes made on the primary itself, inside the caller's transaction (which must be open)."""
-    written = write_records(changes=changes, source_site_id=PRIMARY_SITE_ID)
+    written = records_write(changes=changes, source_site_id=PRIMARY_SITE_ID)
     fan_out(record_pks=written.written_pks, source_site_id=PRIMARY_SITE_ID)
     return written
 
 
 @atomic_with_retry
-def apply_primary_changes(*, changes: list[Change]) -> WriteResult:
+def primary_changes_apply(*, changes: list[Change]) -> WriteResult:
     """Changes made on the primary itself (admin, loadrecords): applied and fanned out to every site."""
-    return apply_primary_changes_in_transaction(changes=changes)
+    return primary_changes_apply_in_transaction(changes=changes)
 
 
 @retry_on_conflict
@@ -227,7 +227,7 @@ def queue_acknowledge(*, site: Site, sync_ids: list[str]) -> int:
     """Remove acknowledged entries of the site's own queue and move its snapshot cursor over the
     acknowledged snapshot records; unknown, foreign or passed ids change nothing."""
     ids = sorted({i for i in map(queue_entry_id, sync_ids) if i is not None})
-    deleted = advance(site_id=site.pk, sync_ids=sync_ids)
+    deleted = snapshot_advance(site_id=site.pk, sync_ids=sync_ids)
     with connection.cursor() as cursor:
         for batch in chunks(ids, 1000):
             cursor.execute(f"DELETE FROM {QUEUE} WHERE site_id = %s AND id IN ({int_list(batch)})", [site.pk])
@@ -245,8 +245,8 @@ def initial_dump(*, site: Site, full: bool) -> int:
     name_store_join, the small global tables whole) or that the site created (its patients).
     Referenced tables come first. Nothing is copied: pulls read the snapshot page by page.
     """
-    cursor = start_snapshot(site=site, full=full)
-    length = snapshot_remaining(cursor, with_queue=True)
+    taken_at = snapshot_start(site=site, full=full)
+    length = snapshot_remaining(site_id=site.pk, full=full, taken_at=taken_at, with_queue=True)
     _remember_dump(site=site, full=full, length=length)
     return length
 

@@ -1,36 +1,42 @@
 """Initial dumps as snapshot cursors: what a dump sends is read page by page, never copied into the queue.
 
-`initial_dump` (start_snapshot) clears the site's queue as before, keeping its pending deletes and the
-entries of records changed after the dump's time, and records a cursor: which set (full or mobile
-subset), the time `taken_at`, and the last acknowledged key. A record is in the snapshot while it is
-routed to the site, live, and not changed since `taken_at`; the snapshot is read in dump order (the
-registry's dump_order, then the table number, then the record's primary key) by keyset, one index range
-per table and store. A pull sends the snapshot first, then the ordinary queue. Acknowledging a snapshot
-page moves the cursor over the acknowledged keys that lead the snapshot.
+`initial_dump` (snapshot_start) clears the site's queue as before, keeping its pending deletes, and
+records a cursor: which set (full or mobile subset), the time `taken_at`, and the last acknowledged key.
+A record is in site S's snapshot while it is
+- in one of the snapshot's index ranges for S (the site's stores, transfers to them, central data or
+  the mobile subset of it): routing as it is when the snapshot is read;
+- live;
+- not in S's queue: a change made after the dump is sent from there, once;
+- not changed last by S itself since `taken_at`: S holds that version, and nothing is echoed.
+The snapshot is read in dump order (the registry's dump_order, then the table number, then the record's
+primary key) by keyset, one index range per table and store, each record as committed when the page is
+read. While the snapshot holds records, a pull sends only them (a page may be short); when a read finds
+none the cursor is finished and pulls read only the queue. So the site sees no queue SyncID before its
+snapshot is done: acknowledging a queue entry of a record still ahead of the cursor would put that
+record back in the snapshot, to be sent twice. Acknowledging a snapshot page moves the cursor over the
+acknowledged keys that lead the snapshot.
 
 Why nothing is lost and nothing older wins (docs/development/concurrency.md):
-- every write sets the record's `modified_at` and fans the record out to the sites it routes to, in
-  one transaction; so a record that changes after `taken_at` leaves the snapshot and is in the queue;
-- the dump's DELETE and the snapshot use the same test (`modified_at <= taken_at`), so each routed,
-  live record is in one of them: the snapshot leaves out a record that has an entry in the site's
-  queue (a write that began before the dump and committed after it), so it is sent once. Clocks of
-  other hosts can only move a record from one side to the other, never out of both;
-- a pull sends each record's state as committed when the pull runs.
+- every write fans the record out to the sites it routes to (other than its source), in its own
+  transaction; so a record another party changes after its page was read is in S's queue, and a record
+  S changes itself is S's latest;
+- membership is decided by the queue at the moment a page is read, so each routed, live record is
+  either in the snapshot or in the queue, never both and never neither, whatever commits meanwhile;
+- membership tests need no lock: the cursor moves by a conditional UPDATE from the position it read.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from heapq import merge
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from apps.lib.sql import force_index, is_mysql
-from apps.records.models import Record, RecordType
+from apps.lib.sql import force_index, inserted_value, upsert_head
+from apps.records.models import Record
 from apps.records.registry import Registry, get_registry
 from apps.sites.models import Site, Store
 
@@ -39,13 +45,16 @@ from .models import QueueEntry, SnapshotCursor
 
 Q = QueueEntry._meta.db_table
 R = Record._meta.db_table
-T = RecordType._meta.db_table
 ST = Store._meta.db_table
 C = SnapshotCursor._meta.db_table
 
-# A record with an entry in the site's queue is sent from there: a write that began before the dump and
-# committed after it is in both otherwise (one index probe of the unique (site, record) key).
+# Every membership test but S's own changes reads only indexes: the record's index range, then one probe
+# of the queue's unique (site, record) key.
 NOT_QUEUED = f"NOT EXISTS (SELECT 1 FROM {Q} q WHERE q.site_id = %s AND q.record_id = r.id)"
+# S's own changes since the dump: read from the record's row in pages, and from the (source site,
+# modified_at) index when counting.
+NOT_OWN_LATER = "NOT (r.source_site_id = %s AND r.modified_at > %s)"
+OWN_LATER_INDEX = "record_source_modified_idx"
 _COLUMNS = "r.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
 SYNC_ID_PREFIX = "s"
 # The index each keyset range reads (by the range's WHERE clause), named to the database so it reads a
@@ -56,6 +65,7 @@ INDEX_OF_RANGE = {
     "r.transfer_name_id = %s": "record_transfer_idx",
 }
 _SYNC_ID = re.compile(re.escape(SYNC_ID_PREFIX) + r"\.".join([r"([0-9]{1,19})"] * 4))
+_SYNC_ID_HEAD = re.compile(re.escape(SYNC_ID_PREFIX) + r"\.".join([r"([0-9]{1,19})"] * 3))
 
 
 class Key(NamedTuple):
@@ -90,11 +100,6 @@ class SiteScope:
     site_id: int
     stores: tuple[str, ...] | None
     names: tuple[str, ...] | None
-
-    @classmethod
-    def of(cls, site_id: int) -> SiteScope:
-        rows = list(Store.objects.filter(site_id=site_id).order_by("pk").values_list("pk", "name_id"))
-        return cls(site_id, tuple(s for s, _ in rows), tuple(sorted({n for _, n in rows if n})))
 
     def store_ranges(self, column: str) -> list[tuple[str, list[Any]]]:
         if self.stores is None:
@@ -197,34 +202,70 @@ def _ranges(spec: TableSpec, scope: SiteScope, *, full: bool) -> list[tuple[str,
     return ranges
 
 
+START = Key(0, 0, 0)
+
+
+@dataclass(frozen=True)
+class OpenSnapshot:
+    """A site's unfinished snapshot, as one read found it.
+
+    `taken_at` is kept as the database returned it: it only goes back into statements."""
+
+    site_id: int
+    epoch: int
+    full: bool
+    taken_at: Any
+    position: Key
+    scope: SiteScope
+
+
+def open_snapshot(site_id: int) -> OpenSnapshot | None:
+    """The site's unfinished snapshot and the stores it reads, in one statement; None when it has none."""
+    with connection.cursor() as db:
+        db.execute(
+            f"SELECT c.epoch, c.{connection.ops.quote_name('full')}, c.taken_at, c.after_order, "
+            f"c.after_table, c.after_record, s.id, s.name_id FROM {C} c "
+            f"LEFT JOIN {ST} s ON s.site_id = c.site_id WHERE c.site_id = %s AND c.finished = %s "
+            "ORDER BY s.id",
+            [site_id, False],
+        )
+        rows = db.fetchall()
+    if not rows:
+        return None
+    epoch, full, taken_at, *position = rows[0][:6]
+    stores = tuple(row[6] for row in rows if row[6] is not None)
+    names = tuple(sorted({row[7] for row in rows if row[7]}))
+    return OpenSnapshot(
+        site_id=site_id,
+        epoch=epoch,
+        full=bool(full),
+        taken_at=taken_at,
+        position=Key(*position),
+        scope=SiteScope(site_id, stores, names),
+    )
+
+
 def _table_page(
     spec: TableSpec,
-    scope: SiteScope,
+    snapshot: OpenSnapshot,
     *,
-    full: bool,
-    taken_at: datetime,
     after: int,
     limit: int,
     columns: str = _COLUMNS,
-    loose: bool = False,
 ) -> list[tuple]:
     """Up to `limit` of the table's snapshot records with a key above `after`, in key order.
 
-    `columns` starts with the record's id; an acknowledgement reads only that (not the wide `wire`).
-    `loose`: without the two tests that read the record's row or the queue (changed since the dump,
-    queued), so from the index alone: the snapshot's records and some that left it."""
-    stamp = connection.ops.adapt_datetimefield_value(taken_at)
-    strict, strict_params = f" AND r.modified_at <= %s AND {NOT_QUEUED}", [stamp, scope.site_id]
-    if loose:
-        strict, strict_params = "", []
+    `columns` starts with the record's id; an acknowledgement reads only that (not the wide `wire`)."""
+    tests = f" AND {NOT_QUEUED} AND {NOT_OWN_LATER}"
+    test_params = [snapshot.site_id, snapshot.site_id, snapshot.taken_at]
     results = []
     with connection.cursor() as cursor:
-        for clause, params in _ranges(spec, scope, full=full):
+        for clause, params in _ranges(spec, snapshot.scope, full=snapshot.full):
             hint = force_index(INDEX_OF_RANGE[clause]) if clause in INDEX_OF_RANGE else ""
             cursor.execute(
                 f"SELECT {columns} FROM {R} r {hint} WHERE r.record_type = %s AND {clause} "
-                f"AND r.is_deleted = %s AND r.id > %s{strict} ORDER BY r.id LIMIT %s",
-                [spec.name, *params, False, after, *strict_params, limit],
+                f"AND r.is_deleted = %s AND r.id > %s{tests} ORDER BY r.id LIMIT %s",
+                [spec.name, *params, False, after, *test_params, limit],
             )
             results.append(cursor.fetchall())
     if len(results) == 1:
@@ -239,141 +280,153 @@ def _table_page(
 
 
 def snapshot_rows(
-    cursor: SnapshotCursor,
+    snapshot: OpenSnapshot,
     *,
     limit: int,
-    scope: SiteScope | None = None,
-    upto: Key | None = None,
     columns: str = _COLUMNS,
-    loose: bool = False,
 ) -> list[tuple[Key, tuple]]:
-    """The next `limit` snapshot records after the cursor's position (up to `upto`, when given)."""
-    if cursor.finished or limit <= 0:
-        return []
-    scope = scope or SiteScope.of(cursor.site_id)
-    position = Key(cursor.after_order, cursor.after_table, cursor.after_record)
+    """The next `limit` snapshot records after the cursor's position."""
+    position = snapshot.position
     found: list[tuple[Key, tuple]] = []
-    for spec in tables_for(full=cursor.full):
+    for spec in tables_for(full=snapshot.full):
+        if len(found) >= limit:
+            break
         table_key = (spec.order, spec.table)
         if table_key < position[:2]:
             continue
-        if upto is not None and table_key > upto[:2]:
-            break
-        after = position.record if table_key == position[:2] else 0
         for row in _table_page(
             spec,
-            scope,
-            full=cursor.full,
-            taken_at=cursor.taken_at,
-            after=after,
+            snapshot,
+            after=position.record if table_key == position[:2] else 0,
             limit=limit - len(found),
             columns=columns,
-            loose=loose,
         ):
-            key = Key(spec.order, spec.table, row[0])
-            if upto is not None and key > upto:
-                break
-            found.append((key, row))
-        if len(found) >= limit:
-            break
+            found.append((Key(spec.order, spec.table, row[0]), row))
     return found
 
 
-def _as_queued(cursor: SnapshotCursor, key: Key, row: tuple) -> tuple:
+def _as_queued(snapshot: OpenSnapshot, key: Key, row: tuple) -> tuple:
     """A snapshot row in the shape the codecs encode (QueuedRecord), with its snapshot SyncID."""
-    return (sync_id(cursor.epoch, key), *row[1:])
-
-
-def active_cursor(site_id: int) -> SnapshotCursor | None:
-    return SnapshotCursor.objects.filter(site_id=site_id, finished=False).first()
+    return (sync_id(snapshot.epoch, key), *row[1:])
 
 
 def pending_head(*, site_id: int, limit: int) -> list[tuple]:
-    """What a pull sends: the snapshot's next records, then the head of the ordinary queue."""
+    """What a pull sends: the snapshot's next records while it has any, else the head of the queue."""
     rows = selectors.queue_head(site_id=site_id, limit=limit, unless_snapshot=True)
     if rows:
         return rows  # no snapshot to send first
-    cursor = active_cursor(site_id)
-    if cursor is None:
+    snapshot = open_snapshot(site_id)
+    if snapshot is None:
         return rows
-    rows = [_as_queued(cursor, key, row) for key, row in snapshot_rows(cursor, limit=limit)]
-    if len(rows) < limit:
-        rows += selectors.queue_head(site_id=site_id, limit=limit - len(rows))
-    return rows
+    page = [_as_queued(snapshot, key, row) for key, row in snapshot_rows(snapshot, limit=limit)]
+    if page:
+        return page
+    _finish(snapshot)
+    return selectors.queue_head(site_id=site_id, limit=limit)
+
+
+def _finish(snapshot: OpenSnapshot) -> None:
+    """Nothing is left after the position: pulls read only the queue from now on. (Unless a new dump
+    began meanwhile: the epoch is part of the test.)"""
+    with connection.cursor() as db:
+        db.execute(
+            f"UPDATE {C} SET finished = %s WHERE site_id = %s AND epoch = %s",
+            [True, snapshot.site_id, snapshot.epoch],
+        )
+
+
+def _snapshot_row(snapshot: OpenSnapshot, key: Key, columns: str = _COLUMNS) -> tuple | None:
+    """The record at `key` if it is (still) in the snapshot."""
+    spec = next((s for s in tables_for(full=snapshot.full) if (s.order, s.table) == key[:2]), None)
+    if spec is None:
+        return None
+    rows = _table_page(spec, snapshot, after=key.record - 1, limit=1, columns=columns)
+    return rows[0] if rows and rows[0][0] == key.record else None
 
 
 def pending_by_sync_id(*, site_id: int, sync_id: str) -> list[tuple]:
     """The snapshot record a snapshot SyncID names, while it is still to be acknowledged."""
     parsed = parse_sync_id(sync_id)
-    cursor = active_cursor(site_id)
-    if parsed is None or cursor is None or parsed[0] != cursor.epoch:
+    snapshot = None if parsed is None else open_snapshot(site_id)
+    if parsed is None or snapshot is None or parsed[0] != snapshot.epoch or parsed[1] <= snapshot.position:
         return []
-    key = parsed[1]
-    if key <= Key(cursor.after_order, cursor.after_table, cursor.after_record):
-        return []
-    row = _snapshot_row(cursor, key, SiteScope.of(site_id))
-    return [] if row is None else [_as_queued(cursor, key, row)]
+    row = _snapshot_row(snapshot, parsed[1])
+    return [] if row is None else [_as_queued(snapshot, parsed[1], row)]
 
 
-def snapshot_remaining(cursor: SnapshotCursor, *, with_queue: bool = False) -> int:
-    """Exactly how many snapshot records are still to be acknowledged, in one statement (`with_queue`:
-    plus the rows of the site's queue, which is NumRecords).
+def snapshot_remaining(
+    *, site_id: int, full: bool, taken_at: Any, position: Key = START, with_queue: bool = False
+) -> int:
+    """Exactly how many snapshot records are after `position`, in one statement (`with_queue`: plus the
+    rows of the site's queue, which is NumRecords).
 
-    A sum of one COUNT per table after the position, each over the same index ranges and with the same
-    tests as the pages (`_ranges`), so the count is what the pages will send. It reads the remaining
-    records' rows (modified_at is in no index), so it is asked only for NumRecords (count,
-    sync_status, initial_dump's answer), never by a pull or an acknowledgement.
-    """
-    if cursor.finished:
-        return 0
-    scope = SiteScope(cursor.site_id, stores=None, names=None)
-    stamp = connection.ops.adapt_datetimefield_value(cursor.taken_at)
-    position = (cursor.after_order, cursor.after_table)
+    Per table, the records of its index ranges that are live and not queued, counted from the indexes
+    alone (the records' range, a probe of the queue's key), less those of them S changed itself since
+    `taken_at`, found through the (source site, modified_at) index: the same tests as the pages."""
+    scope = SiteScope(site_id, stores=None, names=None)
     terms: list[str] = []
     params: list[Any] = []
     if with_queue:
-        terms.append(f"(SELECT COUNT(*) FROM {Q} WHERE site_id = %s)")
-        params.append(cursor.site_id)
-    for spec in tables_for(full=cursor.full):
+        terms.append(f"+ (SELECT COUNT(*) FROM {Q} WHERE site_id = %s)")
+        params.append(site_id)
+    for spec in tables_for(full=full):
         table_key = (spec.order, spec.table)
-        ranges = _ranges(spec, scope, full=cursor.full)
-        if table_key < position or not ranges:
+        ranges = _ranges(spec, scope, full=full)
+        if table_key < position[:2] or not ranges:
             continue
-        after = cursor.after_record if table_key == position else 0
-        # One SELECT per range, a record in two ranges counted once (UNION).
-        selects = " UNION ".join(
-            f"SELECT r.id FROM {R} r WHERE r.record_type = %s AND {clause} AND r.is_deleted = %s "
-            f"AND r.id > %s AND r.modified_at <= %s AND {NOT_QUEUED}"
-            for clause, _ in ranges
-        )
-        terms.append(f"(SELECT COUNT(*) FROM ({selects}) u)")
-        for _, range_params in ranges:
-            params += [spec.name, *range_params, False, after, stamp, scope.site_id]
-    if not terms:
-        return 0
+        after = position.record if table_key == position[:2] else 0
+        for sign, own_later in (("+", False), ("-", True)):
+            # One SELECT per range, a record in two ranges counted once (UNION).
+            selects = []
+            for clause, range_params in ranges:
+                hint, test, test_params = _count_test(clause, own_later, site_id=site_id, taken_at=taken_at)
+                selects.append(
+                    f"SELECT r.id FROM {R} r {hint} WHERE {test}r.record_type = %s AND {clause} "
+                    f"AND r.is_deleted = %s AND r.id > %s AND {NOT_QUEUED}"
+                )
+                params += [*test_params, spec.name, *range_params, False, after, site_id]
+            terms.append(f"{sign} (SELECT COUNT(*) FROM ({' UNION '.join(selects)}) u)")
     with connection.cursor() as db:
-        db.execute("SELECT " + " + ".join(terms), params)
+        db.execute(f"SELECT 0 {' '.join(terms)}", params)
         return int(db.fetchone()[0])
+
+
+def _count_test(clause: str, own_later: bool, *, site_id: int, taken_at: Any) -> tuple[str, str, list[Any]]:
+    """The index hint, leading test and its parameters of one counted range: the range's own index, or
+    S's own changes since the dump through the (source site, modified_at) index."""
+    if own_later:
+        return (
+            force_index(OWN_LATER_INDEX),
+            "r.source_site_id = %s AND r.modified_at > %s AND ",
+            [site_id, taken_at],
+        )
+    return (force_index(INDEX_OF_RANGE[clause]) if clause in INDEX_OF_RANGE else ""), "", []
 
 
 def pending_count(*, site_id: int) -> int:
     """NumRecords: the snapshot's remainder plus the ordinary queue."""
-    cursor = active_cursor(site_id)
-    return selectors.queue_length(site_id=site_id) + (0 if cursor is None else snapshot_remaining(cursor))
+    snapshot = open_snapshot(site_id)
+    if snapshot is None:
+        return selectors.queue_length(site_id=site_id)
+    return snapshot_remaining(
+        site_id=site_id,
+        full=snapshot.full,
+        taken_at=snapshot.taken_at,
+        position=snapshot.position,
+        with_queue=True,
+    )
 
 
 # Writing ------------------------------------------------------------------------------------------------
 
 
-def start_snapshot(*, site: Site, full: bool) -> SnapshotCursor:
-    """Clear the site's queue for a dump and place its cursor at the start (in the caller's transaction).
+def snapshot_start(*, site: Site, full: bool) -> Any:
+    """Clear the site's queue for a dump and place its cursor at the start (in the caller's transaction);
+    returns `taken_at` as the database holds it.
 
-    Kept in the queue: pending deletes (the site may hold those records) and entries of records changed
-    after `taken_at` (the snapshot leaves them out; a fan-out committing during the dump is one).
-    The cursor row is upserted with the next epoch: two dumps of one site serialise on it.
-    """
-    taken_at = timezone.now()
-    stamp = connection.ops.adapt_datetimefield_value(taken_at)
+    Pending deletes stay queued: the site may hold those records, and the snapshot sends live records
+    only. The cursor row is upserted with the next epoch: two dumps of one site serialise on it."""
+    taken_at = connection.ops.adapt_datetimefield_value(timezone.now())
     columns = [
         "site_id",
         "epoch",
@@ -384,92 +437,80 @@ def start_snapshot(*, site: Site, full: bool) -> SnapshotCursor:
         "after_record",
         "finished",
     ]
-    names = ", ".join(map(connection.ops.quote_name, columns))
-    fresh = [f"{connection.ops.quote_name(c)} = {new_value(c)}" for c in columns[2:]]
-    upsert = (
-        ("ON DUPLICATE KEY UPDATE" if is_mysql() else "ON CONFLICT (site_id) DO UPDATE SET")
-        + f" epoch = {C}.epoch + 1, "
-        + ", ".join(fresh)
-    )
+    quoted = list(map(connection.ops.quote_name, columns))
+    fresh = [f"{c} = {inserted_value(c)}" for c in quoted[2:]]
+    upsert = f"{upsert_head(key=['site_id'])} epoch = {C}.epoch + 1, " + ", ".join(fresh)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {Q} WHERE site_id = %s AND NOT EXISTS (SELECT 1 FROM {R} d "
-            f"WHERE d.id = {Q}.record_id AND (d.is_deleted = %s OR d.modified_at > %s))",
-            [site.pk, True, stamp],
+            f"DELETE FROM {Q} WHERE site_id = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {R} d WHERE d.id = {Q}.record_id AND d.is_deleted = %s)",
+            [site.pk, True],
         )
         cursor.execute(
-            f"INSERT INTO {C} ({names}) VALUES (%s, 1, %s, %s, 0, 0, 0, %s) {upsert}",
-            [site.pk, full, stamp, False],
+            f"INSERT INTO {C} ({', '.join(quoted)}) VALUES (%s, 1, %s, %s, 0, 0, 0, %s) {upsert}",
+            [site.pk, full, taken_at, False],
         )
-    # The epoch is not needed by the caller (it counts what waits); pulls read the row.
-    return SnapshotCursor(site=site, epoch=0, full=full, taken_at=taken_at)
+    return taken_at
 
 
-def new_value(column: str) -> str:
-    """The inserted value of a column in an upsert's update clause."""
-    return f"VALUES({connection.ops.quote_name(column)})" if is_mysql() else f"excluded.{column}"
+def _parse_acknowledged(sync_ids: list[str]) -> dict[int, set[tuple[int, int, int]]]:
+    """The snapshot keys among acknowledged SyncIDs, by epoch; anything else is skipped.
+
+    A page's SyncIDs share their epoch, order and table: that head is parsed once per distinct value,
+    the record numbers one by one (a key as a plain tuple equals the Key it names)."""
+    records_by_head: dict[str, list[str]] = {}
+    for text in sync_ids:
+        text = text.strip() if isinstance(text, str) else ""
+        if text.startswith(SYNC_ID_PREFIX):
+            head, _, record = text.rpartition(".")
+            records_by_head.setdefault(head, []).append(record)
+    acked: dict[int, set[tuple[int, int, int]]] = {}
+    for head, records in records_by_head.items():
+        match = _SYNC_ID_HEAD.fullmatch(head)
+        if match is not None:
+            epoch, order, table = map(int, match.groups())
+            acked.setdefault(epoch, set()).update(
+                (order, table, int(r)) for r in records if r.isascii() and r.isdigit() and len(r) <= 19
+            )
+    return acked
 
 
-def _snapshot_row(
-    cursor: SnapshotCursor, key: Key, scope: SiteScope, columns: str = _COLUMNS
-) -> tuple | None:
-    """The record at `key` if it is (still) in the snapshot."""
-    spec = next((s for s in tables_for(full=cursor.full) if (s.order, s.table) == key[:2]), None)
-    if spec is None:
-        return None
-    rows = _table_page(
-        spec,
-        scope,
-        full=cursor.full,
-        taken_at=cursor.taken_at,
-        after=key.record - 1,
-        limit=1,
-        columns=columns,
-    )
-    return rows[0] if rows and rows[0][0] == key.record else None
-
-
-def advance(*, site_id: int, sync_ids: list[str]) -> int:
+def snapshot_advance(*, site_id: int, sync_ids: list[str]) -> int:
     """Move the cursor over the acknowledged snapshot records that lead the snapshot; returns how many.
 
     A SyncID of another dump, one already passed, or one behind a record not acknowledged changes
-    nothing (that record is sent again). When nothing is left after the position, the snapshot is
-    finished and pulls read only the queue.
+    nothing (that record is sent again). The walk reads the keys of the snapshot's next records, one
+    more than were acknowledged (one statement, their ids only): the cursor moves over those
+    acknowledged, up to the first that was not. A record that left the snapshot since the pull is not
+    in the walk, so it stops nothing. When the walk saw everything after the position, the snapshot is
+    finished in the same UPDATE. The UPDATE moves the cursor only from the position the walk started
+    at; if another acknowledgement moved it first, read again.
     """
-    acked: dict[int, set[Key]] = {}
-    for text in sync_ids:
-        parsed = parse_sync_id(text)
-        if parsed is not None:
-            acked.setdefault(parsed[0], set()).add(parsed[1])
-    if not acked:
-        return 0
-    with transaction.atomic():
-        cursor = SnapshotCursor.objects.select_for_update().filter(site_id=site_id, finished=False).first()
-        if cursor is None or cursor.epoch not in acked:
+    acked = _parse_acknowledged(sync_ids)
+    while acked:
+        snapshot = open_snapshot(site_id)
+        if snapshot is None or snapshot.epoch not in acked:
             return 0
-        keys = acked[cursor.epoch]
-        scope = SiteScope.of(site_id)
-        moved = 0
-        start = last = Key(cursor.after_order, cursor.after_table, cursor.after_record)
-        # From the index alone, in batches up to the largest acknowledged key; a record there that was
-        # not acknowledged stops the walk only if it is still in the snapshot (one more read, rare: it
-        # changed since the pull, or was never sent).
-        stopped = False
-        while not stopped:
-            batch = snapshot_rows(
-                cursor, limit=len(keys) + 1, scope=scope, upto=max(keys), columns="r.id", loose=True
+        ahead = {key for key in acked[snapshot.epoch] if key > snapshot.position}
+        if not ahead:
+            return 0
+        walk = snapshot_rows(snapshot, limit=len(ahead) + 1, columns="r.id")
+        position, moved, finished = snapshot.position, 0, False
+        for key, _ in walk:
+            if key not in ahead:
+                break  # still to be sent: the cursor stops before it
+            position, moved = key, moved + 1
+        else:
+            finished = len(walk) <= len(ahead)  # the walk reached the end: nothing after it is left
+        if not moved and not finished:
+            return 0
+        with connection.cursor() as db:
+            db.execute(
+                f"UPDATE {C} SET after_order = %s, after_table = %s, after_record = %s, finished = %s "
+                "WHERE site_id = %s AND epoch = %s AND finished = %s "
+                "AND after_order = %s AND after_table = %s AND after_record = %s",
+                [*position, finished, site_id, snapshot.epoch, False, *snapshot.position],
             )
-            if not batch:
-                break
-            for key, _ in batch:
-                if key in keys:
-                    last, moved = key, moved + 1
-                elif _snapshot_row(cursor, key, scope, columns="r.id") is not None:
-                    stopped = True
-                    break
-                # The walk reads on from here (the position is saved below, at the last acknowledged).
-                cursor.after_order, cursor.after_table, cursor.after_record = key
-        cursor.after_order, cursor.after_table, cursor.after_record = last if moved else start
-        cursor.finished = not snapshot_rows(cursor, limit=1, scope=scope, columns="r.id")
-        cursor.save(update_fields=["after_order", "after_table", "after_record", "finished"])
-        return moved
+            if db.rowcount == 1:
+                return moved
+    return 0

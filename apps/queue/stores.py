@@ -19,7 +19,7 @@ from apps.records.registry import get_registry
 from apps.records.stores import SITE_FIELD, STORE_RECORD_TYPE
 from apps.sites.models import PRIMARY_SITE_ID, Store
 
-from .services import apply_primary_changes_in_transaction
+from .services import primary_changes_apply_in_transaction
 
 
 def store_record_data(store: Store) -> dict[str, Any]:
@@ -55,6 +55,6 @@ def write_store_record(sender: type[Store], instance: Store, raw: bool = False, 
         data=store_record_data(instance),
     )
     with transaction.atomic():
-        result = apply_primary_changes_in_transaction(changes=[change])
+        result = primary_changes_apply_in_transaction(changes=[change])
     if result.refused:
         raise ValueError(f"store {instance.pk}: {result.refused[0].reason}")

@@ -1,6 +1,6 @@
 """Writing records into the central store: validation, ownership, and set-based upserts.
 
-`write_records` is the single write path: sync pushes, `loadrecords` and the admin all go through it
+`records_write` is the single write path: sync pushes, `loadrecords` and the admin all go through it
 (via apps.queue.services, which adds the fan-out). It runs inside the caller's transaction and does a
 bounded number of queries whatever the batch size: one locking read per record type in the batch, one
 read of parents per parent type, one visibility read per join table, one bulk upsert.
@@ -88,7 +88,7 @@ def _read_fields(change: Change, spec: RecordTypeSpec) -> tuple[str | None, Cano
     return None, fields
 
 
-def write_records(
+def records_write(
     *,
     changes: Iterable[Change],
     source_site_id: int,
@@ -220,7 +220,7 @@ def _after_write(written: list[StoredRecord], now: datetime) -> list[int]:
     generated = transfer_changes(written=written)
     if not generated:
         return []
-    inner = write_records(changes=generated, source_site_id=PRIMARY_SITE_ID, now=now)
+    inner = records_write(changes=generated, source_site_id=PRIMARY_SITE_ID, now=now)
     for refusal in inner.refused:
         logger.error("transfer counterpart %s refused: %s", refusal.change.record_id, refusal.reason)
     return inner.written_pks

@@ -7,7 +7,7 @@ tables carry which rule (`transfer` in fixtures/registry.json); docs/protocol.md
 the rules we follow and the ones we do not.
 
 `transfer_changes` only decides: it reads what it needs and returns the Changes to write. The write
-path (services.write_records) writes them as changes made on the primary, in the same transaction as
+path (services.records_write) writes them as changes made on the primary, in the same transaction as
 the change that triggered them, so they fan out to the receiving store's site like any other record.
 
 Idempotent without bookkeeping: a counterpart's id is derived from the source's id and the receiving

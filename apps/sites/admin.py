@@ -2,7 +2,8 @@
 
 Passwords are typed in plain and stored the way clients prove them: SHA-256 hex, then Django's slow
 hash (apps.sites.services); the stored hash is never shown. The queue columns and the "rebuild queue"
-action are added by apps/queue/admin.py, because sites must not depend on the queue app (DESIGN.md).
+action are added by apps/queue/admin.py, because sites must not depend on the queue app
+(docs/development/structure.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from .admin_deletion import SafeSiteDeletionMixin
+from .admin_site_page import NewStoreInline, NewStoresAndUserMixin
 from .lockout import (
     ADMIN_NAME_PREFIX,
     TooManyFailures,
@@ -29,9 +32,13 @@ from .services import (
     apikey_clean_scopes,
     apikey_create,
     apikey_revoke,
-    password_to_sha256,
+    site_create,
     site_reset_hardware,
+    site_set_active,
     site_set_password,
+    store_create,
+    sync_user_create,
+    sync_user_set_password,
 )
 
 PASSWORD_HELP = (
@@ -44,6 +51,20 @@ class SiteForm(forms.ModelForm):
     password = forms.CharField(
         required=False, strip=False, widget=forms.PasswordInput(render_value=False), help_text=PASSWORD_HELP
     )
+
+    new_user = forms.CharField(
+        required=False,
+        max_length=150,
+        label="New user's name",
+        help_text="A user of the mobile login for this site's stores (those above and those added here).",
+    )
+    new_user_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        label="New user's password",
+    )
+    new_user_is_admin = forms.BooleanField(required=False, label="New user is an admin in the app")
 
     class Meta:
         model = Site
@@ -62,6 +83,14 @@ class SiteForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance._state.adding and not cleaned.get("password"):
             self.add_error("password", "A new site needs a password.")
+        username = (cleaned.get("new_user") or "").strip()
+        if username:
+            if not cleaned.get("new_user_password"):
+                self.add_error("new_user_password", "The new user needs a password.")
+            if SyncUser.objects.filter(username=username).exists():
+                self.add_error("new_user", f"A user named '{username}' exists already.")
+        elif cleaned.get("new_user_password"):
+            self.add_error("new_user", "Give the new user a name, or leave the password empty.")
         return cleaned
 
 
@@ -81,14 +110,14 @@ class StoreInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(NewStoresAndUserMixin, SafeSiteDeletionMixin):
     form = SiteForm
     list_display = ["id", "name", "is_active", "hardware_id", "last_seen_at"]
     list_display_links = ["id", "name"]
     list_filter = ["is_active"]
     search_fields = ["=id", "name", "hardware_id"]
-    inlines = [StoreInline]
-    actions = ["reset_hardware_binding"]
+    inlines = [StoreInline, NewStoreInline]
+    actions = ["reset_hardware_binding", "deactivate_sites", "activate_sites", "release_lockouts"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
         readonly = ["hardware_id", "last_seen_at", "created_at"]
@@ -96,7 +125,18 @@ class SiteAdmin(admin.ModelAdmin):
         return ["id", *readonly] if obj else readonly
 
     def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        return ["id", "name", "is_active", "password", "hardware_id", "last_seen_at", "created_at"]
+        return [
+            "id",
+            "name",
+            "is_active",
+            "password",
+            "hardware_id",
+            "last_seen_at",
+            "created_at",
+            "new_user",
+            "new_user_password",
+            "new_user_is_admin",
+        ]
 
     def get_form(self, request: HttpRequest, obj: Site | None = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -105,8 +145,16 @@ class SiteAdmin(admin.ModelAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: Site, form: SiteForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
         password = form.cleaned_data.get("password")
+        if not change:
+            # The services hash the password the way clients prove it and keep the caches right.
+            site_create(site_id=obj.pk, name=obj.name, password=password)
+            if not obj.is_active:
+                site_set_active(site_id=obj.pk, active=False)
+            obj.refresh_from_db()
+            obj._state.adding = False
+            return
+        super().save_model(request, obj, form, change)
         if password:
             site_set_password(site=obj, password=password)
 
@@ -115,6 +163,34 @@ class SiteAdmin(admin.ModelAdmin):
         if obj is not None and obj.pk == PRIMARY_SITE_ID:
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.action(description="Deactivate (refused from the next sync on; history kept)")
+    def deactivate_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        self.set_active(request, queryset, active=False)
+
+    @admin.action(description="Activate (nothing was queued for them while inactive: rebuild their queues)")
+    def activate_sites(self, request: HttpRequest, queryset: QuerySet[Site]) -> Any:
+        self.set_active(request, queryset, active=True)
+
+    def set_active(self, request: HttpRequest, queryset: QuerySet[Site], *, active: bool) -> list[Site]:
+        changed = []
+        for site in queryset.order_by("pk"):
+            try:
+                was_active = site.is_active
+                site_set_active(site_id=site.pk, active=active)
+            except SiteError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            if was_active != active:
+                changed.append(site)
+        verb = "activated" if active else "deactivated"
+        names = ", ".join(str(site) for site in changed) or "none (already so)"
+        self.message_user(request, f"Sites {verb}: {names}.", messages.SUCCESS)
+        return changed
+
+    @admin.action(description="Release login lockout (forget the failed logins of the site's name)")
+    def release_lockouts(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        release_names(self, request, [site.name for site in queryset])
 
     @admin.action(description="Reset hardware binding (the next device to sync is bound)")
     def reset_hardware_binding(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
@@ -134,6 +210,24 @@ class StoreAdmin(admin.ModelAdmin):
     list_filter = ["site"]
     search_fields = ["=id", "name", "code", "=name_id"]
     raw_id_fields = ["supplying_store"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Store | None = None) -> list[str]:
+        # The id is the primary key: changed in a form, it would save a second store.
+        return ["id"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Store, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        store_create(
+            store_id=obj.pk,
+            name=obj.name,
+            code=obj.code,
+            name_id=obj.name_id,
+            site_id=obj.site_id,
+            supplying_store_id=obj.supplying_store_id,
+        )
+        obj._state.adding = False
 
 
 class SyncUserForm(forms.ModelForm):
@@ -161,12 +255,38 @@ class SyncUserAdmin(admin.ModelAdmin):
     list_filter = ["is_admin", "is_active", "stores__site"]
     search_fields = ["username", "=id"]
     filter_horizontal = ["stores"]
+    actions = ["release_lockouts"]
 
     def save_model(self, request: HttpRequest, obj: SyncUser, form: SyncUserForm, change: bool) -> None:
         password = form.cleaned_data.get("password")
-        if password:
-            obj.set_password_sha256(password_to_sha256(password))
+        if not change:
+            # The stores are set after this (save_related), from the form.
+            created = sync_user_create(
+                username=obj.username, password=password, store_ids=[], is_admin=obj.is_admin
+            )
+            if not obj.is_active:
+                SyncUser.objects.filter(pk=created.pk).update(is_active=False)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            obj._state.adding = False
+            return
         super().save_model(request, obj, form, change)
+        if password:
+            sync_user_set_password(user=obj, password=password)
+
+    @admin.action(description="Release login lockout (forget the failed logins of the user's name)")
+    def release_lockouts(self, request: HttpRequest, queryset: QuerySet[SyncUser]) -> None:
+        release_names(self, request, [user.username for user in queryset])
+
+
+def release_names(model_admin: admin.ModelAdmin, request: HttpRequest, names: list[str]) -> None:
+    released = sum(release_lockout(name=name).rows for name in names)
+    model_admin.message_user(
+        request,
+        f"Released {', '.join(names)}: {released} failure count(s) forgotten; the next correct login "
+        "is accepted.",
+        messages.SUCCESS,
+    )
 
 
 class ApiKeyForm(forms.ModelForm):

@@ -12,6 +12,14 @@ def ensure_primary_site(**kwargs: Any) -> None:
     Site.objects.get_or_create(id=PRIMARY_SITE_ID, defaults={"name": "primary", "is_active": True})
 
 
+def create_cache_tables(using: str = "default", **kwargs: Any) -> None:
+    """The database cache (the default, syncserver/settings.py) needs its table: `migrate` makes it, so
+    a fresh clone, the demo and the tests have it. Tables that exist are left alone."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
+
+
 class SitesConfig(AppConfig):
     name = "apps.sites"
     label = "sites"
@@ -22,6 +30,8 @@ class SitesConfig(AppConfig):
         from .models import Site
 
         post_migrate.connect(ensure_primary_site, sender=self)
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="sites.create_cache_tables")
+        from . import checks  # noqa: F401  (registers the system checks)
 
         def forget(sender: type, instance: Site, **kwargs: Any) -> None:
             forget_site(instance.name)

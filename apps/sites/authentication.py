@@ -2,9 +2,11 @@
 
 How credentials arrive (headers, the v1 legacy options) is the API's business (apps/api/authentication.py).
 
-The slow salted hash is checked once; a success is then remembered in the cache for a short time, keyed
-by an HMAC of the credential and the stored hash, so most sync requests cost one indexed read. Changing
-the password changes the stored hash and so invalidates the cached success at once. Failed logins are
+The slow salted hash is checked once; a success is then remembered in this process for a short time
+(the `verified_credentials` cache), keyed by an HMAC of the credential and the stored hash. Changing the
+password changes the stored hash and so invalidates the remembered success at once in every process:
+the site row it is checked against is read fresh (or from the shared default cache, which every change
+of a site clears). Failed logins are
 counted per name and client address in the database and refused with 429 for a while (lockout.py).
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 
 from .lockout import TooManyFailures, check_not_locked, record_failure
@@ -73,10 +75,11 @@ def verify_secret(*, account: Site | SyncUser, kind: str, username: str, secret:
         spend_the_cost_of_a_check(secret)
         return False
     key = _success_key(kind, username, secret, account.password_hash)
-    if cache.get(key):
+    verified = caches["verified_credentials"]
+    if verified.get(key):
         return True
     if account.check_password_sha256(secret):
-        cache.set(key, True, timeout=settings.SYNC_AUTH_CACHE_SECONDS)
+        verified.set(key, True, timeout=settings.SYNC_AUTH_CACHE_SECONDS)
         return True
     return False
 
@@ -114,10 +117,13 @@ def _site_key(name: str) -> str:
 def load_site(name: str) -> Site | None:
     """The site row, from the cache for up to SYNC_AUTH_SITE_CACHE_SECONDS.
 
-    Every sync request needs it; caching it saves a query on each. Every change of a site through
-    the ORM or the services forgets the cached copy (apps.py), so a new password, a deactivation
-    or a reset binding apply at once where the cache is shared, and within the TTL otherwise.
+    Every sync request needs it; with a memory cache in CACHE_URL, caching it saves a query on each.
+    Every change of a site through the ORM or the services forgets the cached copy (apps.py), so a new
+    password, a deactivation or a reset binding apply on the next request in every worker: the default
+    cache is shared by all of them (the database cache), and so must any CACHE_URL be.
     """
+    if settings.SYNC_AUTH_SITE_CACHE_SECONDS <= 0:
+        return next(iter(Site.objects.filter(name=name)[:1]), None)
     key = _site_key(name)
     site = cache.get(key)
     if site is None:

@@ -6,7 +6,8 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 
 from .authentication import API_KEY_PREFIX, api_key_secret_hash, forget_site
@@ -49,10 +50,84 @@ def site_set_password(*, site: Site, password: str) -> None:
     site.save(update_fields=["password_hash"])
 
 
-def site_reset_hardware(*, site_id: int) -> Site:
+def sync_user_set_password(*, user: SyncUser, password: str) -> None:
+    """A verified old password is never accepted again: the remembered success is keyed by the hash."""
+    if not password:
+        raise SiteError("The password must not be empty.")
+    user.set_password_sha256(password_to_sha256(password))
+    user.save(update_fields=["password_hash"])
+
+
+def site_get(*, site_id: int) -> Site:
     site = Site.objects.filter(pk=site_id).first()
     if site is None:
         raise SiteError(f"There is no site {site_id}.")
+    return site
+
+
+def site_set_active(*, site_id: int, active: bool) -> Site:
+    """Let a site sync again, or refuse it from its next request on (in every worker: apps.py forgets
+    the cached row). A deactivated site keeps its queue, log and records."""
+    site = site_get(site_id=site_id)
+    if site.is_primary:
+        raise SiteError("Site 1 is the primary itself; it is always active and never logs in.")
+    if site.is_active != active:
+        site.is_active = active
+        site.save(update_fields=["is_active"])
+    return site
+
+
+def site_delete_refusal(*, site: Site) -> str | None:
+    """Why the site may not be deleted, or None.
+
+    A site that has synced is deactivated instead: its records name it as their source, and deleting it
+    would also throw away its queue and sync log, millions of rows on a busy primary.
+    """
+    if site.is_primary:
+        return "Site 1 is the primary itself: every record's history names it, so it can never be deleted."
+    if site.last_seen_at is not None or site.hardware_id or site_is_named_by_records(site=site):
+        return (
+            f"Site {site} has synced: its records name it as their source, and its queue and sync log "
+            "would go with it. Deactivate it instead: it is then refused at its next sync and keeps "
+            "its history."
+        )
+    return None
+
+
+def site_is_named_by_records(*, site: Site) -> bool:
+    """Whether any row protects the site from deletion (records it created or changed last). Each test is
+    one indexed EXISTS, whatever the size of the tables; the apps that hold such rows are not named here,
+    so sites does not depend on them."""
+    # include_hidden: the records' links to their sites have no reverse name (related_name="+").
+    for relation in Site._meta.get_fields(include_hidden=True):
+        if not isinstance(relation, ForeignObjectRel) or not (relation.one_to_many and relation.auto_created):
+            continue
+        model = relation.related_model
+        if relation.on_delete is not models.PROTECT or model is Store or not isinstance(model, type):
+            continue
+        if model._base_manager.filter(**{relation.field.name: site}).exists():
+            return True
+    return False
+
+
+@transaction.atomic
+def site_delete(*, site_id: int) -> None:
+    """Delete a site that never synced (with its queue); refused in words for one that did."""
+    site = site_get(site_id=site_id)
+    refusal = site_delete_refusal(site=site)
+    if refusal:
+        raise SiteError(refusal)
+    stores = list(site.stores.values_list("pk", flat=True))
+    if stores:
+        raise SiteError(
+            f"Site {site} has store(s) {', '.join(stores)} active on it: move them to another site "
+            "or remove them from it first."
+        )
+    site.delete()
+
+
+def site_reset_hardware(*, site_id: int) -> Site:
+    site = site_get(site_id=site_id)
     Site.objects.filter(pk=site_id).update(hardware_id="")
     forget_site(site.name)
     site.hardware_id = ""

@@ -19,7 +19,7 @@ from apps.records.changes import Action as ChangeAction
 from apps.records.changes import Change
 from apps.records.registry import get_registry
 from apps.records.registry_sync import sync_registry
-from apps.records.services import store_ids_of_site, validate_change, write_records
+from apps.records.services import records_write, store_ids_of_site, validate_change
 from apps.records.storage import lock_existing
 from apps.sites.models import Site
 
@@ -98,7 +98,7 @@ def table_push(*, site: Site, operations: list[TableOperation]) -> TablePushResu
 @atomic_with_retry
 def _apply(*, site: Site, operations: list[TableOperation]) -> TablePushResult:
     # Lock the stored rows first: an `update` merges into what is stored, which must not change
-    # underneath it. write_records takes the same locks again, in the same order.
+    # underneath it. records_write takes the same locks again, in the same order.
     stored = lock_existing({(op.table, op.record_id) for op in operations})
     states: dict[Key, dict[str, Any] | None] = {}
     last_index: dict[Key, int] = {}
@@ -118,7 +118,7 @@ def _apply(*, site: Site, operations: list[TableOperation]) -> TablePushResult:
             continue
         action: ChangeAction = "delete" if state is None else "upsert"
         changes.append(Change(key[0], key[1], action, data=state))
-    written = write_records(
+    written = records_write(
         changes=changes, source_site_id=site.pk, owner_store_ids=store_ids_of_site(site.pk)
     )
     if written.refused:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.queue.models import QuarantinedRecord, QueueEntry, SyncLog
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
@@ -27,7 +27,7 @@ QUARANTINE_URL = "/admin/queue/quarantinedrecord/"
 
 
 def seed_items(*ids: str) -> None:
-    written = apply_primary_changes(
+    written = primary_changes_apply(
         changes=[Change("item", i, "upsert", data={"ID": i, "item_name": f"Item {i}"}) for i in ids]
     )
     assert not written.refused
@@ -40,7 +40,14 @@ def item(record_id: str) -> Record:
 def site_form(site_id: int | None = None, **fields: Any) -> dict[str, Any]:
     """What the browser posts for a site: its fields and the stores inline, as the change page renders it."""
     stores = list(Site.objects.get(pk=site_id).stores.values_list("pk", flat=True)) if site_id else []
-    data: dict[str, Any] = {"stores-TOTAL_FORMS": len(stores), "stores-INITIAL_FORMS": len(stores), **fields}
+    data: dict[str, Any] = {
+        "stores-TOTAL_FORMS": len(stores),
+        "stores-INITIAL_FORMS": len(stores),
+        # The inline that adds stores, left empty.
+        "stores-2-TOTAL_FORMS": 0,
+        "stores-2-INITIAL_FORMS": 0,
+        **fields,
+    }
     for n, store_id in enumerate(stores):
         data |= {f"stores-{n}-id": store_id, f"stores-{n}-site": site_id}
     return data
@@ -135,7 +142,9 @@ def test_the_primary_cannot_be_added_twice_nor_deleted(admin_client: Client) -> 
     response = admin_client.post(f"{SITES_URL}add/", site_form(id=1, name="again", password="pw"))
     assert response.status_code == 200
     assert "satellites start at 2" in response.content.decode()
-    assert admin_client.get(f"{SITES_URL}1/delete/").status_code == 403
+    refused = admin_client.get(f"{SITES_URL}1/delete/")
+    assert "Site 1 is the primary itself" in refused.content.decode()
+    assert admin_client.post(f"{SITES_URL}1/delete/", {"post": "yes"}).status_code == 200
     assert Site.objects.filter(pk=1).exists()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change
 from apps.records.registry import get_registry
 from tests.support import primary_delete, primary_upsert, record
@@ -195,7 +195,7 @@ def test_a_merge_made_on_the_primary_arrives_as_a_merge(sat):
     unit("GONE")
     sat.drain()
 
-    apply_primary_changes(
+    primary_changes_apply(
         changes=[Change(record_type="unit", record_id="GONE", action="merge", merge_keep_id="KEEP")]
     )
     pulled = sat.pull(10)

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from apps.queue.models import QuarantinedRecord, SyncLog
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.registry import get_registry
@@ -59,7 +59,7 @@ def by_name(envelope: dict[str, Any]) -> dict[str, str]:
 
 def units(*ids: str) -> None:
     """Central records, as an operator would make them on the primary."""
-    apply_primary_changes(
+    primary_changes_apply(
         changes=[
             Change(record_type="unit", record_id=i, action="upsert", data={"ID": i, "units": f"u-{i}"})
             for i in ids
@@ -136,7 +136,7 @@ def test_v1_answers_with_and_without_the_trailing_slash(legacy: SyncClient) -> N
 def test_a_deletion_and_a_merge_are_pulled_without_fields(legacy: SyncClient) -> None:
     units("U1", "U2", "U3")
     legacy.drain()
-    apply_primary_changes(
+    primary_changes_apply(
         changes=[
             Change(record_type="unit", record_id="U1", action="delete"),
             Change(record_type="unit", record_id="U2", action="merge", merge_keep_id="U3"),

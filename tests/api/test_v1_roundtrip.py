@@ -11,7 +11,7 @@ would. The record comes back whole: every field of the table, each the canonical
 - central data a satellite may create (patients in `name`) is pushed over HTTP the same way and read by
   another site from its queue;
 - other central data is edited on the primary only, so the v1 (or v3) body goes through the same codec
-  function the endpoint uses and then `apply_primary_changes`; another site reads it from its queue.
+  function the endpoint uses and then `primary_changes_apply`; another site reads it from its queue.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from apps.api.codecs import named as v3_codec
 from apps.api.codecs import numbered as v1_codec
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.fieldtypes import EMPTY_WIRE, text_wire, to_wire
 from apps.records.registry import RecordTypeSpec, get_registry
 from apps.sites.models import Site
@@ -130,7 +130,7 @@ def write(spec: RecordTypeSpec, body: list[dict[str, Any]], pusher: SyncClient, 
     if spec.is_central and not spec.satellite_may_create:
         changes, refused = codec.decode_records(orjson.loads(orjson.dumps(body)))
         assert refused == []
-        written = apply_primary_changes(changes=changes)
+        written = primary_changes_apply(changes=changes)
         assert written.refused == []
         return
     result = pusher.push(body)

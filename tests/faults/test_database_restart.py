@@ -8,7 +8,6 @@ reconnect by themselves: nothing answered before the restart is lost, and sync c
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import subprocess
@@ -16,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from django.db import connection
 
-from tests.support import basic_auth, record
+from tests.support import record
+
+from .test_gunicorn_faults import Site
 
 pytestmark = [
     pytest.mark.mariadb,
@@ -32,7 +32,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_ID = 2
-PASSWORD = "restart-pass"
+PASSWORD = "pass"  # the password the faults tests' Site logs in with
 STORE_ID = "STORE_CLINIC"
 
 
@@ -83,25 +83,6 @@ def manage(url: str, *args: str) -> None:
     )
 
 
-def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(
-            method,
-            f"/sync/v3/{path}" + ("&" if "?" in path else "?") + f"from_site={SITE_ID}&to_site=1",
-            body=None if body is None else orjson.dumps(body),
-            headers={
-                "Authorization": basic_auth(f"site{SITE_ID}", PASSWORD),
-                "msupply-site-uuid": "restart-device",
-                "Content-Type": "application/json",
-            },
-        )
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), orjson.loads(response.read() or b"null")
-    finally:
-        conn.close()
-
-
 def lines(prefix: str, count: int) -> list[dict[str, Any]]:
     """Stock lines of the site's own store: records a satellite may create."""
     return [
@@ -136,32 +117,33 @@ def test_a_database_restart_costs_a_503_while_down_and_nothing_after(mariadb: Ow
     manage(url, "createsite", str(SITE_ID), f"site{SITE_ID}", "--password", PASSWORD)
     manage(url, "createstore", STORE_ID, "Clinic", "--site", str(SITE_ID), "--name-id", "NAME_CLINIC")
     server = Gunicorn(url, tmp_path / "gunicorn.log", workers=2)
+    site = Site(server, SITE_ID)
     try:
         before = lines("BEFORE", 20)
-        status, _, answer = call(server.port, "POST", "queued_records", before)
+        status, _, answer = site.request("POST", "queued_records", before)
         assert (status, answer["applied"]) == (200, 20), answer
 
         mariadb.script("stop")
         # Enough calls to reach every worker: each has lost its connection.
         for _ in range(server.workers * 2):
-            status, headers, answer = call(server.port, "POST", "queued_records", lines("DOWN", 3))
+            status, headers, answer = site.request("POST", "queued_records", lines("DOWN", 3))
             assert status == 503, answer
-            assert "Retry-After" in headers
+            assert "Retry-After" in dict(headers)
             assert "database" in answer["error"]
 
         mariadb.script("start")
         for _ in range(server.workers * 2):  # every worker reconnects on its next request
-            status, _, count = call(server.port, "GET", "queued_records/count")
+            status, _, count = site.request("GET", "queued_records/count")
             assert status == 200, count
 
         after = lines("AFTER", 20)
-        status, _, answer = call(server.port, "POST", "queued_records", after)
+        status, _, answer = site.request("POST", "queued_records", after)
         assert (status, answer["applied"]) == (200, 20), answer
         # The push refused while the database was down changed nothing: sent again, it is applied.
-        status, _, answer = call(server.port, "POST", "queued_records", lines("DOWN", 3))
+        status, _, answer = site.request("POST", "queued_records", lines("DOWN", 3))
         assert (status, answer["applied"], answer["duplicates"]) == (200, 3, 0), answer
         # Sending the first batch again is answered as duplicates: the restart lost no pushed SyncID.
-        status, _, answer = call(server.port, "POST", "queued_records", before)
+        status, _, answer = site.request("POST", "queued_records", before)
         assert (status, answer["applied"], answer["duplicates"]) == (200, 0, 20), answer
     finally:
         server.stop()

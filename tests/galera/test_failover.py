@@ -38,7 +38,7 @@ import pytest
 from django.db import connection, connections
 
 from apps.queue.models import PushedSyncId, QuarantinedRecord, QueueEntry
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
@@ -300,7 +300,7 @@ def primary_editor(outcome: Outcome, stop: threading.Event) -> None:
             data = {"ID": record_id, "item_name": f"r{round_}", "default_pack_size": round_}
             changes.append(Change(record_type="item", record_id=record_id, action="upsert", data=data))
             outcome.written[("item", record_id)] = data
-        assert apply_primary_changes(changes=changes).refused == []
+        assert primary_changes_apply(changes=changes).refused == []
         if stop.wait(0.5):  # spread the edits over the run
             return
 

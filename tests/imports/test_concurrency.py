@@ -17,7 +17,7 @@ from django.db import connections
 from django.utils import timezone
 
 from apps.imports.models import ImportRun, ImportSchedule
-from apps.imports.services import AlreadyRunning, TooSoon, run_due, run_now
+from apps.imports.services import AlreadyRunning, TooSoon, schedule_run_now, schedules_run_due
 from apps.records.models import Record
 from tests.support import mariadb_in_parallel
 
@@ -60,7 +60,7 @@ def test_racing_runners_run_each_due_schedule_exactly_once(file_root: Path):
     ]
     ImportSchedule.objects.update(next_sync_at=timezone.now() - timedelta(minutes=1))
     now = timezone.now()
-    results, errors = in_parallel(lambda: run_due(now=now))
+    results, errors = in_parallel(lambda: schedules_run_due(now=now))
     assert errors == []
     runs = [run for batch in results for run in batch]
     assert sorted(r.schedule_id for r in runs) == sorted(s.pk for s in schedules)
@@ -76,7 +76,7 @@ def test_racing_manual_runs_of_one_schedule_start_it_once(file_root: Path):
 
     def manual() -> str:
         try:
-            return run_now(schedule=schedule).status
+            return schedule_run_now(schedule=schedule).status
         except (AlreadyRunning, TooSoon) as refused:
             return type(refused).__name__
 

@@ -18,9 +18,9 @@ from apps.imports.services import (
     TooSoon,
     claim_manual,
     recover_stale_claims,
-    run_due,
-    run_now,
+    schedule_run_now,
     schedule_set_enabled,
+    schedules_run_due,
 )
 from apps.records.models import Record
 from tests.support import client_for, make_site, primary_upsert
@@ -40,13 +40,13 @@ def live_items() -> dict[str, dict]:
 def test_imported_changes_reach_the_satellites_queues_and_a_rerun_changes_nothing(file_root: Path):
     satellite = client_for(make_site(2))
     schedule = csv_schedule(write_csv(file_root, "items.csv", ITEMS))
-    first = run_now(schedule=schedule, rate_limited=False)
+    first = schedule_run_now(schedule=schedule, rate_limited=False)
     assert (first.added, first.updated, first.unchanged) == (4, 0, 0)
     pulled = satellite.drain()
     assert sorted((r["RecordType"], r["RecordID"], r["data"]["code"]) for r in pulled) == [
         ("item", f"I{n}", f"C{n}") for n in range(1, 5)
     ]
-    again = run_now(schedule=schedule, rate_limited=False)
+    again = schedule_run_now(schedule=schedule, rate_limited=False)
     assert (again.status, again.added, again.updated, again.deleted, again.unchanged) == (
         "succeeded",
         0,
@@ -59,7 +59,7 @@ def test_imported_changes_reach_the_satellites_queues_and_a_rerun_changes_nothin
 
 def test_an_import_keeps_the_fields_the_source_does_not_have(file_root: Path):
     primary_upsert("item", "I1", {"ID": "I1", "code": "OLD", "item_name": "One", "description": "kept"})
-    run = run_now(
+    run = schedule_run_now(
         schedule=csv_schedule(write_csv(file_root, "c.csv", ["ID,code", "I1,NEW"])), rate_limited=False
     )
     assert run.updated == 1
@@ -68,7 +68,7 @@ def test_an_import_keeps_the_fields_the_source_does_not_have(file_root: Path):
 
 def test_a_refused_row_does_not_stop_the_others_and_its_reason_is_kept(file_root: Path):
     path = write_csv(file_root, "r.csv", ["ID,code", "I1,A", ",B", f"{'x' * 101},C", "I4,D"])
-    run = run_now(schedule=csv_schedule(path), rate_limited=False)
+    run = schedule_run_now(schedule=csv_schedule(path), rate_limited=False)
     assert (run.status, run.added, run.refused) == ("succeeded", 2, 2)
     assert run.refusals[0] == "row 2: the key column 'ID' is empty"
     assert "over 100 characters" in run.refusals[1]
@@ -78,17 +78,19 @@ def test_a_refused_row_does_not_stop_the_others_and_its_reason_is_kept(file_root
 def test_a_row_refused_by_the_write_path_is_counted_with_its_row_number(file_root: Path):
     # The key column is `code`, but the first row's ID says otherwise: the write path refuses it alone.
     path = write_csv(file_root, "k.csv", ["code,ID", "K1,I1", "I2,I2"])
-    run = run_now(schedule=csv_schedule(path, keyColumn="code"), rate_limited=False)
+    run = schedule_run_now(schedule=csv_schedule(path, keyColumn="code"), rate_limited=False)
     assert (run.added, run.refused) == (1, 1)
     assert run.refusals[0].startswith("row 1 K1: RecordID 'K1' does not match ID 'I1'")
 
 
 def test_a_column_that_is_no_field_fails_the_run_before_anything_is_written(file_root: Path):
     path = write_csv(file_root, "bad.csv", ["ID,code,colour", "I1,C1,red"])
-    run = run_now(schedule=csv_schedule(path), rate_limited=False)
+    run = schedule_run_now(schedule=csv_schedule(path), rate_limited=False)
     assert run.status == "failed" and "'colour'" in run.error and "null to skip" in run.error
     assert live_items() == {}
-    skipped = run_now(schedule=csv_schedule(path, name="skip", mapping={"colour": None}), rate_limited=False)
+    skipped = schedule_run_now(
+        schedule=csv_schedule(path, name="skip", mapping={"colour": None}), rate_limited=False
+    )
     assert (skipped.status, skipped.added) == ("succeeded", 1)
 
 
@@ -97,11 +99,11 @@ def test_delete_missing_tombstones_only_what_this_schedule_imported_and_fans_the
     satellite = client_for(make_site(2))
     path = write_csv(file_root, "items.csv", ITEMS)
     schedule = csv_schedule(path, deleteMissing=True)
-    run_now(schedule=schedule, rate_limited=False)
+    schedule_run_now(schedule=schedule, rate_limited=False)
     satellite.drain()
     write_csv(file_root, "items.csv", ITEMS[:4])  # I4 is gone
     ImportSchedule.objects.filter(pk=schedule.pk).update(last_manual_at=None)
-    run = run_now(schedule=schedule, rate_limited=False)
+    run = schedule_run_now(schedule=schedule, rate_limited=False)
     assert (run.status, run.deleted, run.unchanged) == ("succeeded", 1, 3)
     assert sorted(live_items()) == ["I1", "I2", "I3", "OTHER"]
     assert [(r["RecordID"], r["SyncType"]) for r in satellite.drain()] == [("I4", "D")]
@@ -113,9 +115,9 @@ def test_delete_missing_tombstones_only_what_this_schedule_imported_and_fans_the
 def test_the_delete_safety_rule_fails_the_run_and_changes_nothing(file_root: Path, lines, words):
     path = write_csv(file_root, "items.csv", ITEMS)
     schedule = csv_schedule(path, deleteMissing=True)
-    run_now(schedule=schedule, rate_limited=False)
+    schedule_run_now(schedule=schedule, rate_limited=False)
     write_csv(file_root, "items.csv", [lines[0], *(line.replace("C1", "CHANGED") for line in lines[1:])])
-    run = run_now(schedule=schedule, rate_limited=False)
+    run = schedule_run_now(schedule=schedule, rate_limited=False)
     assert run.status == "failed" and words in run.error
     assert (run.added, run.updated, run.deleted) == (0, 0, 0)
     assert {k: v["code"] for k, v in live_items().items()} == {f"I{n}": f"C{n}" for n in range(1, 5)}
@@ -125,12 +127,12 @@ def test_due_schedules_run_once_and_missed_slots_collapse(file_root: Path):
     schedule = csv_schedule(write_csv(file_root, "items.csv", ITEMS), syncTime="02:00")
     three_days_late = timezone.now() - timedelta(days=3)
     ImportSchedule.objects.filter(pk=schedule.pk).update(next_sync_at=three_days_late)
-    runs = run_due()
+    runs = schedules_run_due()
     assert [(r.trigger, r.status) for r in runs] == [("scheduled", "succeeded")]
     schedule.refresh_from_db()
     assert timezone.now() < schedule.next_sync_at <= timezone.now() + timedelta(days=1)
     assert schedule.next_sync_at.strftime("%H:%M") == "02:00"
-    assert run_due() == []
+    assert schedules_run_due() == []
 
 
 def test_a_disabled_schedule_has_no_next_run_and_is_never_due(file_root: Path):
@@ -138,17 +140,17 @@ def test_a_disabled_schedule_has_no_next_run_and_is_never_due(file_root: Path):
     schedule_set_enabled(schedule=schedule, enabled=False)
     assert schedule.next_sync_at is None
     ImportSchedule.objects.filter(pk=schedule.pk).update(next_sync_at=timezone.now() - timedelta(hours=1))
-    assert run_due() == []
+    assert schedules_run_due() == []
 
 
 def test_a_running_schedule_cannot_start_again_and_manual_runs_are_limited_per_minute(file_root: Path):
     schedule = csv_schedule(write_csv(file_root, "items.csv", ITEMS))
     claim_manual(schedule=schedule, now=timezone.now(), rate_limited=False)
     with pytest.raises(AlreadyRunning):
-        run_now(schedule=schedule)
+        schedule_run_now(schedule=schedule)
     ImportSchedule.objects.filter(pk=schedule.pk).update(claim_token="", claimed_at=None)
     with pytest.raises(TooSoon) as too_soon:
-        run_now(schedule=schedule)
+        schedule_run_now(schedule=schedule)
     assert 1 <= too_soon.value.retry_after <= 60
 
 
@@ -160,7 +162,7 @@ def test_a_stale_claim_is_recovered_and_its_run_marked_interrupted(file_root: Pa
     assert recover_stale_claims() == 1
     crashed.refresh_from_db()
     assert crashed.status == "interrupted" and crashed.finished_at is not None and "stopped" in crashed.error
-    assert run_now(schedule=schedule, rate_limited=False).status == "succeeded"
+    assert schedule_run_now(schedule=schedule, rate_limited=False).status == "succeeded"
 
 
 def test_a_fresh_claim_is_not_recovered(file_root: Path):
@@ -196,7 +198,7 @@ def test_purgesync_removes_old_finished_runs(file_root: Path, settings):
     old = timezone.now() - timedelta(days=settings.IMPORTS_HISTORY_RETENTION_DAYS + 1)
     ImportRun.objects.create(schedule=schedule, trigger="scheduled", status="succeeded", started_at=old)
     ImportRun.objects.create(schedule=schedule, trigger="scheduled", status="running", started_at=old)
-    recent = run_now(schedule=schedule, rate_limited=False)
+    recent = schedule_run_now(schedule=schedule, rate_limited=False)
     out = StringIO()
     call_command("purgesync", stdout=out)
     assert "Removed 1 import runs older than" in out.getvalue()
@@ -207,7 +209,7 @@ def test_the_progress_bar_counts_every_row_and_delete_of_the_run(file_root: Path
     settings.IMPORTS_BATCH_SIZE = 2
     path = write_csv(file_root, "items.csv", ITEMS)
     schedule = csv_schedule(path, deleteMissing=True)
-    run_now(schedule=schedule, rate_limited=False)
+    schedule_run_now(schedule=schedule, rate_limited=False)
     write_csv(file_root, "items.csv", ITEMS[:4])
     seen: list[tuple[str, int]] = []
     steps: list[int] = []
@@ -216,7 +218,7 @@ def test_the_progress_bar_counts_every_row_and_delete_of_the_run(file_root: Path
         seen.append((label, total))
         return steps.append
 
-    run = run_now(schedule=schedule, rate_limited=False, progress=progress)
+    run = schedule_run_now(schedule=schedule, rate_limited=False, progress=progress)
     assert run.deleted == 1
     assert seen == [("Items", 4)] and steps == [2, 1, 1]
 
@@ -229,7 +231,7 @@ def test_runimports_loop_runs_until_a_stop_signal_and_gives_the_signals_back(fil
     settings.IMPORTS_LOOP_SECONDS = 0
     schedule = csv_schedule(write_csv(file_root, "items.csv", ITEMS))
     looks: list[int] = []
-    real_run_due = runimports.run_due
+    real_run_due = runimports.schedules_run_due
 
     def run_due_then_stop(**kwargs):
         looks.append(1)
@@ -242,7 +244,7 @@ def test_runimports_loop_runs_until_a_stop_signal_and_gives_the_signals_back(fil
     before = signal.getsignal(signal.SIGTERM)
     out = StringIO()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runimports, "run_due", run_due_then_stop)
+        patch.setattr(runimports, "schedules_run_due", run_due_then_stop)
         call_command("runimports", "--loop", stdout=out, stderr=StringIO())
     assert len(looks) == 3 and out.getvalue().count("Items: succeeded (scheduled)") == 1
     assert out.getvalue().rstrip().endswith("Stopped.")

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from apps.imports.models import DataSource, ImportRun
-from apps.imports.services import run_now, schedule_create
+from apps.imports.services import schedule_create, schedule_run_now
 from apps.imports.sources import SourceError, google_sheet_csv_url, read_source
 from apps.imports.sql_source import check_select
 from apps.records.models import Record
@@ -28,7 +28,7 @@ def test_a_csv_file_under_the_root_is_imported_with_columns_matched_to_fields_in
     path = write_csv(
         file_root, "items.csv", ["id,CODE,Item_Name", "A1,AMX,Amoxicillin", "A2,PCM,Paracetamol"]
     )
-    run = run_now(schedule=csv_schedule(path), rate_limited=False)
+    run = schedule_run_now(schedule=csv_schedule(path), rate_limited=False)
     assert (run.status, run.rows, run.columns, run.added) == ("succeeded", 2, ["id", "CODE", "Item_Name"], 2)
     assert item_data("A2") == {"ID": "A2", "code": "PCM", "item_name": "Paracetamol"}
 
@@ -48,7 +48,7 @@ def test_a_path_outside_the_file_root_is_refused(file_root: Path, path: str):
 
 
 def test_a_missing_file_fails_the_run_with_its_name_and_writes_nothing(file_root: Path):
-    run = run_now(schedule=csv_schedule("nowhere.csv"), rate_limited=False)
+    run = schedule_run_now(schedule=csv_schedule("nowhere.csv"), rate_limited=False)
     assert run.status == "failed" and "nowhere.csv" in run.error
     assert not Record.objects.filter(record_type_id="item").exists()
 
@@ -68,8 +68,8 @@ def test_csv_and_xlsx_from_a_local_http_server(db, http_server: LocalServer):
         source_kind="xlsx",
         config={"url": http_server.url("/items.xlsx"), "sheetName": "Items"},
     )
-    assert run_now(schedule=from_csv, rate_limited=False).added == 1
-    run = run_now(schedule=from_xlsx, rate_limited=False)
+    assert schedule_run_now(schedule=from_csv, rate_limited=False).added == 1
+    run = schedule_run_now(schedule=from_xlsx, rate_limited=False)
     assert (run.status, run.added) == ("succeeded", 2), run.error
     # Numbers stay numbers; a whole float is stored as an integer, the same on every run.
     assert item_data("X2") == {"ID": "X2", "code": "K2", "default_pack_size": 2}
@@ -151,7 +151,7 @@ def test_sql_from_a_sqlite_file_named_in_the_environment(db, tmp_path: Path, mon
             "ORDER BY sku",
         },
     )
-    run = run_now(schedule=schedule, rate_limited=False)
+    run = schedule_run_now(schedule=schedule, rate_limited=False)
     assert (run.status, run.added, run.columns) == ("succeeded", 2, ["ID", "item_name", "default_pack_size"])
     assert item_data("S1") == {"ID": "S1", "item_name": "Gauze", "default_pack_size": 10}
 
@@ -213,7 +213,7 @@ def test_sql_from_the_mariadb_database_alias_is_read_only_with_a_timeout():
                 "query": "SELECT sku AS ID, label AS item_name FROM erp_products",
             },
         )
-        run = run_now(schedule=schedule, rate_limited=False)
+        run = schedule_run_now(schedule=schedule, rate_limited=False)
         assert (run.status, run.added) == (ImportRun.Status.SUCCEEDED, 2), run.error
         from apps.imports.sql_source import read_sql
 

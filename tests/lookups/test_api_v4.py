@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from apps.lookups.indexing import rebuild_index
-from apps.lookups.models import SearchEntry
+from apps.lookups.models import SearchEntry, SearchSuffix
 from apps.records.models import Record
 from tests.support import (
     basic_auth,
@@ -270,6 +270,7 @@ def test_another_sites_credentials_cannot_join_a_patient_to_this_sites_store(peo
 
 
 def test_the_index_is_rebuilt_from_the_stored_records(people):
+    SearchSuffix.objects.all().delete()
     SearchEntry.objects.all().delete()
     assert ids(get("patient", first_name="@ana@")) == []
 
@@ -278,3 +279,53 @@ def test_the_index_is_rebuilt_from_the_stored_records(people):
 
     assert ids(get("patient", first_name="@ana@")) == ["P1", "P2"]
     assert SearchEntry.objects.count() == 5
+
+
+def test_each_history_line_names_its_medicine_administrator_as_the_app_reads_it(people):
+    primary_upsert("item", "VAX", {"ID": "VAX", "code": "V1", "item_name": "Vaccine", "is_vaccine": "true"})
+    primary_upsert(
+        "medicine_administrator",
+        "MA1",
+        {"ID": "MA1", "first_name": "Rosa", "last_name": "Teixeira", "code": "VAC-7", "is_active": True},
+    )
+    client = client_for(make_site(5, stores=["STORE5"]))
+    prescription = {"ID": "RX2", "store_ID": "STORE5", "name_ID": "P1", "type": "ci", "status": "fn"}
+    lines = {
+        # The app pushes the lower-case spelling; the registry's is medicine_administrator_ID.
+        "L1": {"medicine_administrator_id": "MA1"},
+        "L2": {"medicine_administrator_ID": "MA1"},
+        "L3": {"medicine_administrator_id": "NOBODY"},
+        "L4": {},
+    }
+    body = client.push(
+        [
+            record("transact", "RX2", prescription, sync_id="t0", store_id="STORE5"),
+            *(
+                record(
+                    "trans_line",
+                    line_id,
+                    {"ID": line_id, "transaction_ID": "RX2", "item_ID": "VAX", "quantity": "1", **extra},
+                    sync_id=f"t{line_id}",
+                    store_id="STORE5",
+                )
+                for line_id, extra in lines.items()
+            ),
+        ]
+    )
+    assert body["applied"] == 5
+
+    [entry] = get("patient_history", id="P1").json()
+    administrators = {line["ID"]: line["medicineAdministrator"] for line in entry["transLines"]}
+    assert administrators["L3"] is None and administrators["L4"] is None
+    for line_id in ("L1", "L2"):
+        found = administrators[line_id]
+        assert (found["ID"], found["first_name"], found["last_name"], found["code"]) == (
+            "MA1",
+            "Rosa",
+            "Teixeira",
+            "VAC-7",
+        )
+
+    primary_delete("medicine_administrator", "MA1")
+    [entry] = get("patient_history", id="P1").json()
+    assert [line["medicineAdministrator"] for line in entry["transLines"]] == [None] * 4

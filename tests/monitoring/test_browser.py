@@ -4,7 +4,7 @@ Skipped with the reason when Playwright or chromium is missing, except where BRO
 set (.ci/run sets it): there a missing browser fails the test instead of hiding it. Screenshots of each
 step go to test-artifacts/ at the repository root.
 
-Each step is a method of `AdminBrowser`, so a new admin step (e.g. releasing a lockout) is one more
+Each step is a method of `AdminBrowser`, so a new admin step is one more
 method and one more line in the test.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -25,10 +26,12 @@ from apps.monitoring.services import count_call
 from apps.queue.models import QuarantinedRecord, QueueEntry, SiteDump
 from apps.queue.snapshot import pending_count
 from apps.records.models import Record
+from apps.sites.lockout import TooManyFailures, check_not_locked, record_failure
 from apps.sites.models import Site
 from tests.support import make_site, primary_upsert
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SATELLITE_ADDRESS = "203.0.113.7"
 REQUIRED = os.environ.get("BROWSER_TESTS_REQUIRED", "") not in ("", "0", "false")
 
 
@@ -155,7 +158,15 @@ def seed_operations() -> None:
     )
 
 
-def test_an_operator_sees_the_health_page_filters_behind_and_rebuilds_a_queue(browser):
+def locked_out(site_name: str) -> bool:
+    try:
+        check_not_locked(name=site_name, address=SATELLITE_ADDRESS)
+    except TooManyFailures:
+        return True
+    return False
+
+
+def test_an_operator_sees_the_health_page_filters_behind_rebuilds_a_queue_and_releases_a_lockout(browser):
     User.objects.create_superuser("operator", password="operator-pw")
     seed_operations()
 
@@ -174,3 +185,11 @@ def test_an_operator_sees_the_health_page_filters_behind_and_rebuilds_a_queue(br
     # The dump is a snapshot the site pulls from, not queue rows (apps/queue/snapshot.py).
     assert pending_count(site_id=3) > 0
     browser.shot("site-queue-rebuilt")
+
+    for _ in range(settings.SYNC_AUTH_MAX_FAILURES):
+        record_failure(name="clinic-south", address=SATELLITE_ADDRESS)
+    assert locked_out("clinic-south")
+    message = browser.run_site_action(3, "release_lockouts")
+    assert "Released clinic-south" in message
+    assert not locked_out("clinic-south")
+    browser.shot("site-lockout-released")

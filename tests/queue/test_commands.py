@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from apps.queue.models import PushedSyncId, QueueEntry, SyncLog
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change
 from tests.support import client_for, make_site
 
@@ -25,7 +25,7 @@ def run(*args: str) -> str:
 
 
 def central_and_store_records() -> None:
-    apply_primary_changes(
+    primary_changes_apply(
         changes=[
             Change("item", "I1", "upsert", {"ID": "I1", "item_name": "Aspirin"}),
             Change("Location", "L2", "upsert", {"ID": "L2", "store_ID": "STORE2"}),

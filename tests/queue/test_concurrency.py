@@ -25,7 +25,7 @@ from django.db import connections
 from django.db.models import Count
 
 from apps.queue.models import QueueEntry
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
@@ -195,7 +195,7 @@ def primary(kind: str, start: threading.Barrier, outcome: Outcome) -> None:
                 data = {"ID": record_id, "units": f"r{round_}", "order_number": round_ + 0.5}
             changes.append(Change(record_type=kind, record_id=record_id, action="upsert", data=data))
             outcome.written[(kind, record_id)] = data
-        result = apply_primary_changes(changes=changes)
+        result = primary_changes_apply(changes=changes)
         assert result.refused == []
 
 

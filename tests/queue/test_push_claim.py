@@ -34,7 +34,7 @@ def test_a_replay_racing_its_first_attempt_waits_and_counts_duplicates(monkeypat
     site = make_site(2)
     make_site(3)
     claimed, release = threading.Event(), threading.Event()
-    original = services.write_records
+    original = services.records_write
 
     def held_write_records(**kwargs: Any):
         if threading.current_thread().name == "first":
@@ -42,7 +42,7 @@ def test_a_replay_racing_its_first_attempt_waits_and_counts_duplicates(monkeypat
             release.wait(60)
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "write_records", held_write_records)
+    monkeypatch.setattr(services, "records_write", held_write_records)
     answers: dict[str, Any] = {}
 
     def push(label: str) -> None:

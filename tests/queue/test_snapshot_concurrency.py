@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from apps.queue.models import QueueEntry, SnapshotCursor
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.canonical import wire_record
 from apps.records.changes import Change
 from apps.records.models import Record
@@ -50,7 +50,7 @@ def editor(seed: int, start: threading.Barrier, written: dict[Key, dict[str, Any
                 data = item(index, f"v{round_}-{seed}")
                 changes.append(Change(record_type="item", record_id=key[1], action="upsert", data=data))
                 written[key] = data
-        assert apply_primary_changes(changes=changes).refused == []
+        assert primary_changes_apply(changes=changes).refused == []
 
 
 def pusher(start: threading.Barrier, _: object) -> None:
@@ -90,7 +90,7 @@ def test_a_snapshot_drained_during_central_edits_ends_with_the_newest_live_recor
     sites = {site: make_site(site) for site in (DUMPED_SITE, PUSHING_SITE)}
     written: dict[Key, dict[str, Any] | None] = {}
     assert (
-        apply_primary_changes(
+        primary_changes_apply(
             changes=[
                 Change(record_type="item", record_id=f"item-{i}", action="upsert", data=item(i, "v"))
                 for i in range(ITEMS)

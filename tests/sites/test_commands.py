@@ -7,9 +7,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from apps.sites.models import Site, Store, SyncUser
-from tests.support import client_for, make_site, sha256_hex
+from tests.support import basic_auth, client_for, make_site, make_user, sha256_hex
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +132,53 @@ def test_resethardware_lets_a_new_device_sync_as_the_site():
 def test_resethardware_of_an_unknown_site_is_refused():
     with pytest.raises(CommandError, match="no site 7"):
         run("resethardware", "7")
+
+
+def test_setpassword_changes_what_a_site_logs_in_with():
+    site = make_site(2, password="old")
+    assert "Set the password of site 2 'site2'" in run("setpassword", "--site", "2", "--password", "new")
+    assert client_for(site, password="new").get("queued_records/count").status_code == 200
+    assert client_for(site, password="old").get("queued_records/count").status_code == 401
+
+
+def test_setpassword_changes_what_a_user_logs_in_with():
+    make_site(2)
+    make_user("nurse", password="old", stores=["STORE2"])
+
+    def login(password: str) -> int:
+        return Client().get("/sync/v3/user", HTTP_AUTHORIZATION=basic_auth("nurse", password)).status_code
+
+    assert login("old") == 200
+    assert "Set the password of user 'nurse'" in run("setpassword", "--user", "nurse", "--password", "new")
+    assert login("new") == 200
+    assert login("old") == 401
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--site", "9", "--password", "x"), "There is no site 9"),
+        (("--site", "1", "--password", "x"), "primary"),
+        (("--user", "nobody", "--password", "x"), "There is no user 'nobody'"),
+        (("--site", "2", "--password", ""), "must not be empty"),
+    ],
+)
+def test_setpassword_refuses_in_words_and_changes_nothing(args: tuple[str, ...], message: str):
+    make_site(2, password="kept")
+    with pytest.raises(CommandError, match=message):
+        run("setpassword", *args)
+    assert Site.objects.get(pk=2).check_password_sha256(sha256_hex("kept"))
+
+
+def test_deactivatesite_refuses_the_next_sync_and_activatesite_lets_it_in_again():
+    site = make_site(2)
+    assert "Deactivated site 2" in run("deactivatesite", "2")
+    assert client_for(site).get("queued_records/count").status_code == 401
+    assert "rebuild its queue with initialdump 2" in run("activatesite", "2")
+    assert client_for(site).get("queued_records/count").status_code == 200
+
+
+def test_the_primary_cannot_be_deactivated():
+    with pytest.raises(CommandError, match="primary"):
+        run("deactivatesite", "1")
+    assert Site.objects.get(pk=1).is_active

@@ -7,7 +7,7 @@ from django.core.checks import run_checks
 from django.db import DatabaseError
 from django.test import Client
 
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change
 from apps.records.registry import get_registry
 from tests.support import make_site
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def seed_items(count: int) -> set[str]:
     ids = [f"I{n:06d}" for n in range(count)]
     for start in range(0, count, 2000):
-        written = apply_primary_changes(
+        written = primary_changes_apply(
             changes=[
                 Change("item", i, "upsert", data={"ID": i, "item_name": f"Item {i}"})
                 for i in ids[start : start + 2000]

@@ -1,6 +1,6 @@
 """`loadrecords FILE [FILE ...]`: import records into the central store as changes made on the primary.
 
-Everything goes through apps.queue.services.apply_primary_changes, the same write path as the admin, so
+Everything goes through apps.queue.services.primary_changes_apply, the same write path as the admin, so
 loaded records are validated against the registry and queued for the sites they route to. Loading the
 same files twice changes nothing the second time (every record reports as unchanged).
 
@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from apps.api.codecs import named
 from apps.api.codecs.common import text
-from apps.queue.services import apply_primary_changes
+from apps.queue.services import primary_changes_apply
 from apps.records.changes import Change, Refusal
 from apps.records.registry import get_registry
 
@@ -83,7 +83,7 @@ class Command(BaseCommand):
                 progress.set_description(loaded.path.name)
                 for start in range(0, len(loaded.changes), batch_size):
                     batch = loaded.changes[start : start + batch_size]
-                    result = apply_primary_changes(changes=batch)
+                    result = primary_changes_apply(changes=batch)
                     totals.added += result.added
                     totals.updated += result.updated
                     totals.deleted += result.deleted

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apps.demo.generators import SIZES, DemoSize
 from apps.demo.import_schedule import ensure_demo_schedule, schedule_summary
 from apps.demo.seeding import format_credentials, format_summary, seed_demo
+from apps.demo.staff import ensure_demo_staff_user, format_staff_login
 from apps.sites.services import SiteError
 
 
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="demo", help="Password of new sites and users.")
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="Server URL to print.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bars on stderr.")
+        parser.add_argument(
+            "--staff-user",
+            default="admin",
+            help="A staff login for the admin, made with a random password that is printed (default "
+            "admin; empty: none). For a demo only.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         preset = SIZES[options["size"]]
@@ -65,6 +72,11 @@ class Command(BaseCommand):
         self.stdout.write(schedule_summary(ensure_demo_schedule()))
         self.stdout.write("")
         self.stdout.write(format_credentials(result, url=options["url"]))
+        if options["staff_user"]:
+            password = ensure_demo_staff_user(username=options["staff_user"])
+            self.stdout.write(
+                format_staff_login(username=options["staff_user"], password=password, url=options["url"])
+            )
         if result.refused:
             raise CommandError(f"{result.refused} generated record(s) were refused; see above.")
 

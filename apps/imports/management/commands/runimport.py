@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.imports.models import ImportSchedule
-from apps.imports.services import AlreadyRunning, run_now
+from apps.imports.services import AlreadyRunning, schedule_run_now
 
 from ._progress import bar_factory
 from .runimports import describe
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no import schedule {schedule_id}.")
         stream = getattr(self.stderr, "_out", sys.stderr)
         try:
-            run = run_now(schedule=schedule, rate_limited=False, progress=bar_factory(stream))
+            run = schedule_run_now(schedule=schedule, rate_limited=False, progress=bar_factory(stream))
         except AlreadyRunning as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(describe(run))

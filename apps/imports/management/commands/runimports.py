@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from apps.imports.models import ImportRun
-from apps.imports.services import run_due
+from apps.imports.services import schedules_run_due
 
 from ._progress import bar_factory
 
@@ -65,7 +65,7 @@ class Command(BaseCommand):
         self.stdout.write("Stopped.")
 
     def _run_due(self, stream: Any) -> list[ImportRun]:
-        runs = run_due(progress=bar_factory(stream))
+        runs = schedules_run_due(progress=bar_factory(stream))
         for run in runs:
             self.stdout.write(describe(run))
         return runs
