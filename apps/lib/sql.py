@@ -13,12 +13,15 @@ SQL mode.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 # Largest statement text one call sends. Below every current default of max_allowed_packet (4 MB in
 # MySQL 5.7, 16 MB in MariaDB, 64 MB in MySQL 8), and large enough for a push of 500 typical records
@@ -178,6 +181,14 @@ def make_ids_exact(
 
 def is_mysql() -> bool:
     return connection.vendor == "mysql"
+
+
+def datetime_from_db(value: datetime | str) -> datetime:
+    """A DateTimeField's value as a raw cursor returns it (text on SQLite, naive UTC on MySQL), aware."""
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        raise ValueError(f"not a date and time: {value!r}")
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
 def force_index(name: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
-from apps.lib.sql import force_index, inserted_value, upsert_head
+from apps.lib.sql import force_index, inserted_value, int_list, upsert_head
 from apps.records.models import Record
 from apps.records.registry import Registry, get_registry
 from apps.sites.models import Site, Store
@@ -53,7 +53,8 @@ C = SnapshotCursor._meta.db_table
 NOT_QUEUED = f"NOT EXISTS (SELECT 1 FROM {Q} q WHERE q.site_id = %s AND q.record_id = r.id)"
 # S's own changes since the dump: read from the record's row in pages, and from the (source site,
 # modified_at) index when counting.
-NOT_OWN_LATER = "NOT (r.source_site_id = %s AND r.modified_at > %s)"
+OWN_LATER = "r.source_site_id = %s AND r.modified_at > %s"
+NOT_OWN_LATER = f"NOT ({OWN_LATER})"
 OWN_LATER_INDEX = "record_source_modified_idx"
 _COLUMNS = "r.id, r.record_type, r.record_id, r.change_type, r.store_id, r.wire, r.merged_into"
 SYNC_ID_PREFIX = "s"
@@ -252,12 +253,17 @@ def _table_page(
     after: int,
     limit: int,
     columns: str = _COLUMNS,
+    indexes_only: bool = False,
 ) -> list[tuple]:
     """Up to `limit` of the table's snapshot records with a key above `after`, in key order.
 
-    `columns` starts with the record's id; an acknowledgement reads only that (not the wide `wire`)."""
-    tests = f" AND {NOT_QUEUED} AND {NOT_OWN_LATER}"
-    test_params = [snapshot.site_id, snapshot.site_id, snapshot.taken_at]
+    `columns` starts with the record's id; an acknowledgement reads only that (not the wide `wire`).
+    `indexes_only`: without the test of S's own changes, which reads each record's row: the snapshot's
+    records and those S changed itself since the dump (`own_changes`)."""
+    tests, test_params = f" AND {NOT_QUEUED}", [snapshot.site_id]
+    if not indexes_only:
+        tests += f" AND {NOT_OWN_LATER}"
+        test_params += [snapshot.site_id, snapshot.taken_at]
     results = []
     with connection.cursor() as cursor:
         for clause, params in _ranges(spec, snapshot.scope, full=snapshot.full):
@@ -283,10 +289,12 @@ def snapshot_rows(
     snapshot: OpenSnapshot,
     *,
     limit: int,
+    after: Key | None = None,
     columns: str = _COLUMNS,
+    indexes_only: bool = False,
 ) -> list[tuple[Key, tuple]]:
-    """The next `limit` snapshot records after the cursor's position."""
-    position = snapshot.position
+    """The next `limit` snapshot records after `after` (by default the cursor's position)."""
+    position = snapshot.position if after is None else after
     found: list[tuple[Key, tuple]] = []
     for spec in tables_for(full=snapshot.full):
         if len(found) >= limit:
@@ -300,6 +308,7 @@ def snapshot_rows(
             after=position.record if table_key == position[:2] else 0,
             limit=limit - len(found),
             columns=columns,
+            indexes_only=indexes_only,
         ):
             found.append((Key(spec.order, spec.table, row[0]), row))
     return found
@@ -395,11 +404,7 @@ def _count_test(clause: str, own_later: bool, *, site_id: int, taken_at: Any) ->
     """The index hint, leading test and its parameters of one counted range: the range's own index, or
     S's own changes since the dump through the (source site, modified_at) index."""
     if own_later:
-        return (
-            force_index(OWN_LATER_INDEX),
-            "r.source_site_id = %s AND r.modified_at > %s AND ",
-            [site_id, taken_at],
-        )
+        return force_index(OWN_LATER_INDEX), f"{OWN_LATER} AND ", [site_id, taken_at]
     return (force_index(INDEX_OF_RANGE[clause]) if clause in INDEX_OF_RANGE else ""), "", []
 
 
@@ -475,16 +480,30 @@ def _parse_acknowledged(sync_ids: list[str]) -> dict[int, set[tuple[int, int, in
     return acked
 
 
+def own_changes(snapshot: OpenSnapshot, record_ids: list[int]) -> set[int]:
+    """Those of the records that S changed itself since the dump (out of its snapshot): one statement."""
+    if not record_ids:
+        return set()
+    with connection.cursor() as db:
+        db.execute(
+            f"SELECT r.id FROM {R} r WHERE r.id IN ({int_list(record_ids)}) AND {OWN_LATER}",
+            [snapshot.site_id, snapshot.taken_at],
+        )
+        return {row[0] for row in db.fetchall()}
+
+
 def snapshot_advance(*, site_id: int, sync_ids: list[str]) -> int:
     """Move the cursor over the acknowledged snapshot records that lead the snapshot; returns how many.
 
     A SyncID of another dump, one already passed, or one behind a record not acknowledged changes
-    nothing (that record is sent again). The walk reads the keys of the snapshot's next records, one
-    more than were acknowledged (one statement, their ids only): the cursor moves over those
-    acknowledged, up to the first that was not. A record that left the snapshot since the pull is not
-    in the walk, so it stops nothing. When the walk saw everything after the position, the snapshot is
-    finished in the same UPDATE. The UPDATE moves the cursor only from the position the walk started
-    at; if another acknowledgement moved it first, read again.
+    nothing (that record is sent again). The walk reads the keys of the records after the position
+    from the indexes alone (one statement, their ids, one more than were acknowledged): the cursor
+    moves over those acknowledged, up to the first that was not and is still to be sent. A record
+    that left the snapshot since the pull is not in the walk (queued), or is found to be S's own change
+    (one more statement, only when the walk holds keys that were not acknowledged): it stops nothing.
+    When the walk saw everything after the position, the snapshot is finished in the same UPDATE. The
+    UPDATE moves the cursor only from the position the walk started at; if another acknowledgement moved
+    it first, read again.
     """
     acked = _parse_acknowledged(sync_ids)
     while acked:
@@ -494,14 +513,7 @@ def snapshot_advance(*, site_id: int, sync_ids: list[str]) -> int:
         ahead = {key for key in acked[snapshot.epoch] if key > snapshot.position}
         if not ahead:
             return 0
-        walk = snapshot_rows(snapshot, limit=len(ahead) + 1, columns="r.id")
-        position, moved, finished = snapshot.position, 0, False
-        for key, _ in walk:
-            if key not in ahead:
-                break  # still to be sent: the cursor stops before it
-            position, moved = key, moved + 1
-        else:
-            finished = len(walk) <= len(ahead)  # the walk reached the end: nothing after it is left
+        position, moved, finished = _walk(snapshot, ahead)
         if not moved and not finished:
             return 0
         with connection.cursor() as db:
@@ -514,3 +526,28 @@ def snapshot_advance(*, site_id: int, sync_ids: list[str]) -> int:
             if db.rowcount == 1:
                 return moved
     return 0
+
+
+def _walk(snapshot: OpenSnapshot, ahead: set[tuple[int, int, int]]) -> tuple[Key, int, bool]:
+    """(new position, records passed, finished) for acknowledged keys `ahead` of the position."""
+    position, moved, walked, last_acked = snapshot.position, 0, snapshot.position, max(ahead)
+    while True:
+        limit = len(ahead) - moved + 1
+        walk = [
+            key
+            for key, _ in snapshot_rows(
+                snapshot, after=walked, limit=limit, columns="r.id", indexes_only=True
+            )
+        ]
+        unacked = [key for key in walk if key not in ahead and key <= last_acked]
+        own = own_changes(snapshot, [key.record for key in unacked])
+        for key in walk:
+            if key in ahead:
+                position, moved = key, moved + 1
+            elif key > last_acked or key.record not in own:
+                return position, moved, False  # still to be sent: the cursor stops before it
+            walked = key
+        if len(walk) < limit:
+            return position, moved, True  # the walk reached the end: nothing after it is left
+        if moved == len(ahead):
+            return position, moved, False

@@ -123,14 +123,19 @@ def load_site(name: str) -> Site | None:
     cache is shared by all of them (the database cache), and so must any CACHE_URL be.
     """
     if settings.SYNC_AUTH_SITE_CACHE_SECONDS <= 0:
-        return next(iter(Site.objects.filter(name=name)[:1]), None)
+        return _site_named(name)
     key = _site_key(name)
     site = cache.get(key)
     if site is None:
-        site = next(iter(Site.objects.filter(name=name)[:1]), None)
+        site = _site_named(name)
         if site is not None:
             remember_site(site)
     return site
+
+
+def _site_named(name: str) -> Site | None:
+    # Written out (the name is unique): building the ORM's query took twice as long as running it.
+    return next(iter(Site.objects.raw(f"SELECT * FROM {Site._meta.db_table} WHERE name = %s", [name])), None)
 
 
 def remember_site(site: Site) -> None:
