@@ -131,3 +131,41 @@ def test_a_snapshot_drained_during_central_edits_ends_with_the_newest_live_recor
     assert len([key for key in replica if key[0] == "store"]) == stores
     assert client.count() == 0
     assert SnapshotCursor.objects.get(site_id=DUMPED_SITE).finished
+
+
+def acknowledger(start: threading.Barrier, sync_ids: list[str]) -> None:
+    """One device of the dumped site acknowledging a page."""
+    client = SyncClient(site_id=DUMPED_SITE, name=f"site{DUMPED_SITE}", password="pass")
+    start.wait()
+    client.ack(sync_ids)
+
+
+def test_parallel_acknowledgements_of_one_page_move_the_cursor_once():
+    """Four devices of one site acknowledge the same page at once: the cursor's conditional UPDATE
+    lets one move it, the others read it again and find nothing left to move; none fails."""
+    client = client_for(make_site(DUMPED_SITE))
+    store = f"STORE{DUMPED_SITE}"
+    envelopes = [
+        record(
+            "Location",
+            f"L{i}",
+            {"ID": f"L{i}", "store_ID": store, "code": "c"},
+            sync_id=f"s-{i}",
+            store_id=store,
+        )
+        for i in range(40)
+    ]
+    assert client.push(envelopes)["applied"] == 40
+    client.initial_dump()
+    before = client.count()
+    page = [row["SyncID"] for row in client.pull(30)]
+    errors: list[str] = []
+    start = threading.Barrier(4)
+    threads = [run_in_thread(acknowledger, errors, start, start, page) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [], "\n".join(errors)
+    assert client.count() == before - 30
+    assert len(client.drain(batch=500)) == before - 30
