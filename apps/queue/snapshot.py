@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
-from apps.lib.sql import force_index, inserted_value, int_list, upsert_head
+from apps.lib.sql import force_index, inserted_value, int_list, ordered_join, upsert_head
 from apps.records.models import Record
 from apps.records.registry import Registry, get_registry
 from apps.sites.models import Site, Store
@@ -246,6 +246,10 @@ def open_snapshot(site_id: int) -> OpenSnapshot | None:
     )
 
 
+def _range_hint(clause: str) -> str:
+    return force_index(INDEX_OF_RANGE[clause]) if clause in INDEX_OF_RANGE else ""
+
+
 def _table_page(
     spec: TableSpec,
     snapshot: OpenSnapshot,
@@ -267,7 +271,7 @@ def _table_page(
     results = []
     with connection.cursor() as cursor:
         for clause, params in _ranges(spec, snapshot.scope, full=snapshot.full):
-            hint = force_index(INDEX_OF_RANGE[clause]) if clause in INDEX_OF_RANGE else ""
+            hint = _range_hint(clause)
             cursor.execute(
                 f"SELECT {columns} FROM {R} r {hint} WHERE r.record_type = %s AND {clause} "
                 f"AND r.is_deleted = %s AND r.id > %s{tests} ORDER BY r.id LIMIT %s",
@@ -369,43 +373,57 @@ def snapshot_remaining(
     """Exactly how many snapshot records are after `position`, in one statement (`with_queue`: plus the
     rows of the site's queue, which is NumRecords).
 
-    Per table, the records of its index ranges that are live and not queued, counted from the indexes
-    alone (the records' range, a probe of the queue's key), less those of them S changed itself since
-    `taken_at`, found through the (source site, modified_at) index: the same tests as the pages."""
+    The same tests as the pages, each counted where it is cheap: per table, the live records of its
+    index ranges from the indexes alone; less those of them with a row in the site's queue, in one pass
+    over that queue's rows (few: changes since the dump, pending deletes), not one probe of the queue
+    per record; less those S changed itself since `taken_at`, through the (source site, modified_at)
+    index."""
     scope = SiteScope(site_id, stores=None, names=None)
     terms: list[str] = []
     params: list[Any] = []
     if with_queue:
         terms.append(f"+ (SELECT COUNT(*) FROM {Q} WHERE site_id = %s)")
         params.append(site_id)
+    queued_tests: list[str] = []
+    queued_params: list[Any] = []
     for spec in tables_for(full=full):
         table_key = (spec.order, spec.table)
         ranges = _ranges(spec, scope, full=full)
         if table_key < position[:2] or not ranges:
             continue
         after = position.record if table_key == position[:2] else 0
-        for sign, own_later in (("+", False), ("-", True)):
-            # One SELECT per range, a record in two ranges counted once (UNION).
-            selects = []
-            for clause, range_params in ranges:
-                hint, test, test_params = _count_test(clause, own_later, site_id=site_id, taken_at=taken_at)
-                selects.append(
-                    f"SELECT r.id FROM {R} r {hint} WHERE {test}r.record_type = %s AND {clause} "
-                    f"AND r.is_deleted = %s AND r.id > %s AND {NOT_QUEUED}"
-                )
-                params += [*test_params, spec.name, *range_params, False, after, site_id]
-            terms.append(f"{sign} (SELECT COUNT(*) FROM ({' UNION '.join(selects)}) u)")
+        head, head_params = (
+            "r.record_type = %s AND r.is_deleted = %s AND r.id > %s",
+            [spec.name, False, after],
+        )
+        live = [f"FROM {R} r {_range_hint(clause)} WHERE {head} AND {clause}" for clause, _ in ranges]
+        own_hint = force_index(OWN_LATER_INDEX)
+        own = [
+            f"FROM {R} r {own_hint} WHERE {OWN_LATER} AND {head} AND {c} AND {NOT_QUEUED}" for c, _ in ranges
+        ]
+        terms += [f"+ {_count_once(live)}", f"- {_count_once(own)}"]
+        for _, range_params in ranges:
+            params += [*head_params, *range_params]
+        for _, range_params in ranges:
+            params += [site_id, taken_at, *head_params, *range_params, site_id]
+        queued_tests.append(f"({head} AND ({' OR '.join(f'({clause})' for clause, _ in ranges)}))")
+        queued_params += [*head_params, *(p for _, range_params in ranges for p in range_params)]
+    if queued_tests:
+        terms.append(
+            f"- (SELECT COUNT(*) FROM {Q} q {ordered_join()} {R} r ON r.id = q.record_id "
+            f"WHERE q.site_id = %s AND ({' OR '.join(queued_tests)}))"
+        )
+        params += [site_id, *queued_params]
     with connection.cursor() as db:
         db.execute(f"SELECT 0 {' '.join(terms)}", params)
         return int(db.fetchone()[0])
 
 
-def _count_test(clause: str, own_later: bool, *, site_id: int, taken_at: Any) -> tuple[str, str, list[Any]]:
-    """The index hint, leading test and its parameters of one counted range: the range's own index, or
-    S's own changes since the dump through the (source site, modified_at) index."""
-    if own_later:
-        return force_index(OWN_LATER_INDEX), f"{OWN_LATER} AND ", [site_id, taken_at]
-    return (force_index(INDEX_OF_RANGE[clause]) if clause in INDEX_OF_RANGE else ""), "", []
+def _count_once(selections: list[str]) -> str:
+    """COUNT(*) of the rows `FROM ... WHERE ...` selects, a record in two of them counted once."""
+    if len(selections) == 1:
+        return f"(SELECT COUNT(*) {selections[0]})"  # no derived table to fill
+    return f"(SELECT COUNT(*) FROM ({' UNION '.join(f'SELECT r.id {s}' for s in selections)}) u)"
 
 
 def pending_count(*, site_id: int) -> int:
