@@ -65,7 +65,7 @@ INDEX_OF_RANGE = {
     "r.store_id = ''": "record_store_type_idx",
     "r.transfer_name_id = %s": "record_transfer_idx",
 }
-_SYNC_ID = re.compile(re.escape(SYNC_ID_PREFIX) + r"\.".join([r"([0-9]{1,19})"] * 4))
+# A SyncID's head: s<epoch>.<order>.<table>; the record's number follows the last dot.
 _SYNC_ID_HEAD = re.compile(re.escape(SYNC_ID_PREFIX) + r"\.".join([r"([0-9]{1,19})"] * 3))
 
 
@@ -120,16 +120,18 @@ class SiteScope:
         return f"IN ({', '.join(['%s'] * len(self.stores))})", list(self.stores)
 
 
-_memo: list[tuple[Registry, tuple[TableSpec, ...]]] = []
+_memo: list[tuple[Registry, tuple[TableSpec, ...], tuple[TableSpec, ...]]] = []
 
 
-def _tables() -> tuple[TableSpec, ...]:
-    """Every table of the registry in dump order (the RecordType table mirrors the same registry),
-    worked out once per registry object (tests may load another)."""
+def tables_for(*, full: bool) -> tuple[TableSpec, ...]:
+    """The dump's tables in dump order, every one (`full`) or the mobile subset's (the RecordType table
+    mirrors the same registry), worked out once per registry object (tests may load another): every
+    pull, walk and count asks."""
     registry = get_registry()
     if not _memo or _memo[0][0] is not registry:
-        _memo[:] = [(registry, _specs(registry))]
-    return _memo[0][1]
+        every = _specs(registry)
+        _memo[:] = [(registry, every, tuple(t for t in every if t.mobile))]
+    return _memo[0][1] if full else _memo[0][2]
 
 
 def _specs(registry: Registry) -> tuple[TableSpec, ...]:
@@ -150,10 +152,6 @@ def _specs(registry: Registry) -> tuple[TableSpec, ...]:
     )
 
 
-def tables_for(*, full: bool) -> tuple[TableSpec, ...]:
-    return _tables() if full else tuple(t for t in _tables() if t.mobile)
-
-
 # SyncIDs ------------------------------------------------------------------------------------------------
 
 
@@ -164,11 +162,29 @@ def sync_id(epoch: int, key: Key) -> str:
 
 def parse_sync_id(text: object) -> tuple[int, Key] | None:
     """(epoch, key) of a snapshot SyncID, or None for anything else."""
-    match = _SYNC_ID.fullmatch(str(text).strip())
-    if match is None:
-        return None
-    epoch, order, table, record = map(int, match.groups())
-    return epoch, Key(order, table, record)
+    acked = _parse_acknowledged([text])
+    return next(((epoch, Key(*key)) for epoch, keys in acked.items() for key in keys), None)
+
+
+def _parse_acknowledged(sync_ids: list[Any]) -> dict[int, set[tuple[int, int, int]]]:
+    """The snapshot keys among SyncIDs, by epoch; anything else is skipped.
+
+    A page's SyncIDs share their epoch, order and table: that head is parsed once per distinct value,
+    the record numbers one by one (a key as a plain tuple equals the Key it names)."""
+    records_by_head: dict[str, list[str]] = {}
+    for text in sync_ids:
+        text = text.strip() if isinstance(text, str) else ""
+        if text.startswith(SYNC_ID_PREFIX):
+            head, _, record = text.rpartition(".")
+            records_by_head.setdefault(head, []).append(record)
+    acked: dict[int, set[tuple[int, int, int]]] = {}
+    for head, records in records_by_head.items():
+        match = _SYNC_ID_HEAD.fullmatch(head)
+        numbers = {int(r) for r in records if r.isascii() and r.isdigit() and len(r) <= 19}
+        if match is not None and numbers:
+            epoch, order, table = map(int, match.groups())
+            acked.setdefault(epoch, set()).update((order, table, number) for number in numbers)
+    return acked
 
 
 # Reading the snapshot -----------------------------------------------------------------------------------
@@ -476,28 +492,6 @@ def snapshot_start(*, site: Site, full: bool) -> Any:
     return taken_at
 
 
-def _parse_acknowledged(sync_ids: list[str]) -> dict[int, set[tuple[int, int, int]]]:
-    """The snapshot keys among acknowledged SyncIDs, by epoch; anything else is skipped.
-
-    A page's SyncIDs share their epoch, order and table: that head is parsed once per distinct value,
-    the record numbers one by one (a key as a plain tuple equals the Key it names)."""
-    records_by_head: dict[str, list[str]] = {}
-    for text in sync_ids:
-        text = text.strip() if isinstance(text, str) else ""
-        if text.startswith(SYNC_ID_PREFIX):
-            head, _, record = text.rpartition(".")
-            records_by_head.setdefault(head, []).append(record)
-    acked: dict[int, set[tuple[int, int, int]]] = {}
-    for head, records in records_by_head.items():
-        match = _SYNC_ID_HEAD.fullmatch(head)
-        if match is not None:
-            epoch, order, table = map(int, match.groups())
-            acked.setdefault(epoch, set()).update(
-                (order, table, int(r)) for r in records if r.isascii() and r.isdigit() and len(r) <= 19
-            )
-    return acked
-
-
 def own_changes(snapshot: OpenSnapshot, record_ids: list[int]) -> set[int]:
     """Those of the records that S changed itself since the dump (out of its snapshot): one statement."""
     if not record_ids:
@@ -524,7 +518,9 @@ def snapshot_advance(*, site_id: int, sync_ids: list[str]) -> int:
     it first, read again.
     """
     acked = _parse_acknowledged(sync_ids)
-    while acked:
+    if not acked:
+        return 0
+    while True:  # again only when another acknowledgement moved the cursor first
         snapshot = open_snapshot(site_id)
         if snapshot is None or snapshot.epoch not in acked:
             return 0
@@ -543,7 +539,6 @@ def snapshot_advance(*, site_id: int, sync_ids: list[str]) -> int:
             )
             if db.rowcount == 1:
                 return moved
-    return 0
 
 
 def _walk(snapshot: OpenSnapshot, ahead: set[tuple[int, int, int]]) -> tuple[Key, int, bool]:
