@@ -31,6 +31,11 @@ EDIT_ROUNDS = 15
 Key = tuple[str, str]
 
 
+def device_of(site_id: int) -> SyncClient:
+    """A client of the site: one device, in a thread of its own."""
+    return SyncClient(site_id=site_id, name=f"site{site_id}", password="pass")
+
+
 def item(index: int, version: str) -> dict[str, Any]:
     return {"ID": f"item-{index}", "item_name": version, "default_pack_size": 1, "price_editable": False}
 
@@ -55,7 +60,7 @@ def editor(seed: int, start: threading.Barrier, written: dict[Key, dict[str, Any
 
 def pusher(start: threading.Barrier, _: object) -> None:
     """Another site pushing its own store records all along (its fan-out never reaches the dumped site)."""
-    client = SyncClient(site_id=PUSHING_SITE, name=f"site{PUSHING_SITE}", password="pass")
+    client = device_of(PUSHING_SITE)
     start.wait()
     for round_ in range(EDIT_ROUNDS):
         envelopes = [
@@ -74,7 +79,7 @@ def pusher(start: threading.Barrier, _: object) -> None:
 def drainer(start: threading.Barrier, replica: dict[Key, dict[str, str]]) -> None:
     """The re-installed site: dumps, then pulls pages of 9, losing one acknowledgement in four."""
     rng = random.Random(7)
-    client = SyncClient(site_id=DUMPED_SITE, name=f"site{DUMPED_SITE}", password="pass")
+    client = device_of(DUMPED_SITE)
     start.wait()
     assert client.initial_dump(full=True)["error"] == ""
     while rows := client.pull(9):
@@ -135,7 +140,7 @@ def test_a_snapshot_drained_during_central_edits_ends_with_the_newest_live_recor
 
 def acknowledger(start: threading.Barrier, sync_ids: list[str]) -> None:
     """One device of the dumped site acknowledging a page."""
-    client = SyncClient(site_id=DUMPED_SITE, name=f"site{DUMPED_SITE}", password="pass")
+    client = device_of(DUMPED_SITE)
     start.wait()
     client.ack(sync_ids)
 
